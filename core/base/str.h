@@ -1,0 +1,30 @@
+/* Internal character helpers shared by the parsers. */
+#ifndef MS_CORE_STR_H
+#define MS_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+static inline char ms__lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+static inline bool ms__is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int ms__hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = ms__lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool ms__mem_ieq(const char *a, const char *b, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+#include "moonsip/base.h"

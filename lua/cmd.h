@@ -1,0 +1,7 @@
+/* The subcommands of the moonsip program. */
+#ifndef MS_CMD_H
+#define MS_CMD_H
+
+int ms_cmd_parse(int argc, char **argv);
+
+#endif
