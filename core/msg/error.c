@@ -57,11 +57,12 @@ size_t ms_msg_error(const struct ms_msg *m, char *out, size_t size)
 		n = snprintf(out, size, "%c%s", m->err.what[0] >= 'a' && m->err.what[0] <= 'z' ? m->err.what[0] - 32 : m->err.what[0],
 			     m->err.what + 1);
 	}
-	if (n < 0)
+	if (n < 0 || size == 0)
 		return 0;
+	size_t len = (size_t)n < size ? (size_t)n : size - 1;
 	/* An unknown header name is echoed: keep the reason phrase printable. */
-	for (size_t i = 0; i < (size_t)n && i < size; i++)
+	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
 			out[i] = '?';
-	return (size_t)n < size ? (size_t)n : (size ? size - 1 : 0);
+	return len;
 }

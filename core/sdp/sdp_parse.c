@@ -476,6 +476,11 @@ int ms_sdp_get_attr(const struct ms_sdp *sdp, int m, struct ms_str name, struct 
 
 static const char *const dir_names[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
 
+const char *ms_sdp_dir_name(enum ms_sdp_dir dir)
+{
+	return dir >= MS_SDP_SENDRECV && dir <= MS_SDP_INACTIVE ? dir_names[dir] : NULL;
+}
+
 /* The direction set at one level, or -1. */
 static int level_direction(const struct ms_sdp *sdp, int m)
 {

@@ -109,6 +109,8 @@ struct ms_msg {
 	struct ms_hdr hdr_inline[MS_MSG_INLINE_HDRS];
 };
 
+/* Once, before the first parse; a message is then parsed again and again
+ * (keeping any grown header block) until ms_msg_free(). */
 MS_API void ms_msg_init(struct ms_msg *m);
 /* Releases the heap block of a message with many headers; the message can
  * be parsed again after. */

@@ -132,6 +132,8 @@ MS_API int ms_sdp_get_conn(const struct ms_sdp *sdp, int m, struct ms_sdp_conn *
 MS_API int ms_sdp_get_effective_conn(const struct ms_sdp *sdp, unsigned m, struct ms_sdp_conn *out);
 /* The direction attribute of level m, else of the session, else SENDRECV. */
 MS_API enum ms_sdp_dir ms_sdp_get_direction(const struct ms_sdp *sdp, int m);
+/* "sendrecv", "sendonly", "recvonly", "inactive" (NULL when out of range). */
+MS_API const char *ms_sdp_dir_name(enum ms_sdp_dir dir);
 
 /* The index of the first a=<name> line of level m at or after line 'from'
  * (use the last index + 1 to iterate), or MS_ENOENT. Names are compared
@@ -170,9 +172,9 @@ MS_API int ms_sdp_remove_attr(struct ms_sdp *sdp, int m, struct ms_str name);
 MS_API int ms_sdp_set_rtcp(struct ms_sdp *sdp, unsigned m, uint16_t port, struct ms_str address);
 /* Replaces the direction attributes of level m with one for 'dir'. */
 MS_API int ms_sdp_set_direction(struct ms_sdp *sdp, int m, enum ms_sdp_dir dir);
-/* Removes the ICE attributes (candidate, remote-candidates, ice-ufrag,
- * ice-pwd, ice-options, ice-lite, ice-mismatch, end-of-candidates) at every
- * level; returns how many lines went. */
+/* Removes the ICE attributes (RFC 8839: candidate, remote-candidates,
+ * end-of-candidates, ice-ufrag, ice-pwd, ice-options, ice-lite,
+ * ice-mismatch, ice-pacing) at every level; returns how many lines went. */
 MS_API int ms_sdp_remove_ice(struct ms_sdp *sdp);
 /* Adds one to the o= sess-version (decimal, any length). MS_EBADMSG when
  * it is not a number. */
