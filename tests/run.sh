@@ -57,7 +57,8 @@ else
 fi
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
-if build build/asan -DMOONSIP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug; then
+# clang: its UBSan also checks pointer overflow, which gcc does not.
+if CC=clang-14 build build/asan -DMOONSIP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug; then
 	ASAN_OPTIONS=detect_leaks=1 run_ctest build/asan asan
 else
 	echo "sanitizer build failed"; failed=$((failed + 1))

@@ -20,6 +20,8 @@ static bool auth_param(struct ms_lex *l, struct ms_str *name, struct ms_str *val
 
 bool ms_auth_param_next(struct ms_str list, size_t *pos, struct ms_str *name, struct ms_str *value)
 {
+	if (*pos >= list.len)
+		return false;
 	struct ms_lex l = { list.s + *pos, list.s + list.len };
 	while (ms__lex_lws(&l) || ms__lex_peek(&l) == ',')
 		if (ms__lex_peek(&l) == ',')

@@ -5,6 +5,8 @@
 
 bool ms_param_next(struct ms_str list, size_t *pos, struct ms_str *name, struct ms_str *value)
 {
+	if (*pos >= list.len)
+		return false; /* also keeps NULL + 0 arithmetic out of an empty list */
 	struct ms_lex l = { list.s + *pos, list.s + list.len };
 	/* Skip separators left from the previous parameter. */
 	while (ms__lex_lws(&l) || ms__lex_peek(&l) == ';')

@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < HEADER)
 		return 0;
-	static struct run pieces, whole;
+	struct run pieces, whole;
 	size_t max = frame_max(data[0]);
 	const char *stream = (const char *)data + HEADER;
 	size_t n = size - HEADER;

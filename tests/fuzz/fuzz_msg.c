@@ -348,19 +348,16 @@ static void bodies(const struct ms_msg *m)
 	multipart(m);
 }
 
-/* Small enough that most reasons are cut short. Override it to fuzz past
- * a known truncation bug while it is being fixed. */
-#ifndef MS_FUZZ_ERROR_SIZE
-#define MS_FUZZ_ERROR_SIZE 24
-#endif
+/* Small enough that most reasons are cut short. */
+#define ERROR_SIZE 24
 
 /* The reason phrase goes on the wire: it must fit, end in NUL and hold
  * nothing that could break the status line. */
 static void error_text(const struct ms_msg *m)
 {
-	char *out = exact(MS_FUZZ_ERROR_SIZE);
-	size_t n = ms_msg_error(m, out, MS_FUZZ_ERROR_SIZE);
-	CHECK(n < MS_FUZZ_ERROR_SIZE && memchr(out, 0, MS_FUZZ_ERROR_SIZE) == out + n);
+	char *out = exact(ERROR_SIZE);
+	size_t n = ms_msg_error(m, out, ERROR_SIZE);
+	CHECK(n < ERROR_SIZE && memchr(out, 0, ERROR_SIZE) == out + n);
 	for (size_t i = 0; i < n; i++)
 		CHECK((unsigned char)out[i] >= 0x20 && (unsigned char)out[i] < 0x7f);
 	free(out);

@@ -204,7 +204,7 @@ TEST(torture_multipart_sdp)
 	static const char msg[] =
 		"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\n"
 		"From: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
-		"Content-Type: multipart/mixed;boundary=\"bb\"\r\nContent-Length: 107\r\n\r\n"
+		"Content-Type: multipart/mixed;boundary=\"bb\"\r\nContent-Length: 106\r\n\r\n"
 		"--bb\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
 		"--bb\r\nc: application/sdp\r\n\r\nv=0\r\ns=-\r\n\r\n"
 		"--bb\r\n\r\nno headers\r\n--bb--\r\n";

@@ -800,73 +800,63 @@ static void parse_corpus(struct ms_sdp *sdp, const char *path, const char *sep, 
 		ms_test_fail(__FILE__, __LINE__, "%s: %s at line %u", path, why, sdp->err_line);
 }
 
-TEST(sdp_rfc5118_ipv6_in_sdp)
+/* The body written back: the LF line ends of the file become CRLF. */
+static void assert_crlf_copy(const struct ms_sdp *sdp, struct ms_str body)
 {
-	struct ms_sdp sdp;
-	struct ms_sdp_conn c;
-	struct ms_sdp_origin o;
-	struct ms_sdp_rtpmap r;
-	struct ms_str body;
-	char *msg;
-	parse_corpus(&sdp, "corpus/rfc5118/ipv6-in-sdp.dat", "\n\n", &msg, &body);
-	ASSERT_INT(sdp.nmedia, 2);
-	ASSERT_INT(ms_sdp_get_origin(&sdp, &o), 0);
-	ASSERT_STR(o.sess_id, "971731711378798081");
-	ASSERT_STR(o.address, "2001:db8::20");
-	for (unsigned m = 0; m < 2; m++) {
-		ASSERT_INT(ms_sdp_get_conn(&sdp, (int)m, &c), MS_ENOENT);
-		ASSERT_INT(ms_sdp_get_effective_conn(&sdp, m, &c), 0);
-		ASSERT_STR(c.addrtype, "IP6");
-		ASSERT_STR(c.address, "2001:db8::20");
+	char *w = written(sdp);
+	size_t j = 0;
+	for (size_t i = 0; i < body.len; i++) {
+		if (body.s[i] == '\n' && (i == 0 || body.s[i - 1] != '\r'))
+			ASSERT(w[j++] == '\r');
+		ASSERT(w[j++] == body.s[i]);
 	}
-	ASSERT_INT(ms_sdp_get_rtpmap(&sdp, 0, 2, &r), 0);
-	ASSERT_STR(r.encoding, "G726-32");
-	ASSERT_INT(ms_sdp_get_rtpmap(&sdp, 1, 107, &r), 0);
-	ASSERT_INT(r.clock, 90000);
-	ms_sdp_free(&sdp);
-	free(msg);
+	ASSERT(w[j] == '\0');
+	free(w);
 }
 
-TEST(sdp_rfc5118_mult_ip_in_sdp)
+TEST(sdp_rfc5118_bodies)
 {
-	struct ms_sdp sdp;
-	struct ms_sdp_conn c;
-	struct ms_sdp_media md;
-	struct ms_str body;
-	char *msg;
-	parse_corpus(&sdp, "corpus/rfc5118/mult-ip-in-sdp.dat", "\n\n", &msg, &body);
-	ASSERT_INT(sdp.nmedia, 2);
-	ASSERT_STR(sdp.lines[2].value, "");
-	ASSERT_INT(ms_sdp_get_conn(&sdp, MS_SDP_SESSION, &c), MS_ENOENT);
-	ASSERT_INT(ms_sdp_get_effective_conn(&sdp, 0, &c), 0);
-	ASSERT_STR(c.addrtype, "IP4");
-	ASSERT_STR(c.address, "192.0.2.1");
-	ASSERT_INT(ms_sdp_get_effective_conn(&sdp, 1, &c), 0);
-	ASSERT_STR(c.addrtype, "IP6");
-	ASSERT_STR(c.address, "2001:db8::1");
-	ASSERT_INT(ms_sdp_get_media(&sdp, 0, &md), 0);
-	ASSERT_INT(md.port, 22334);
-	ASSERT_INT(ms_sdp_get_media(&sdp, 1, &md), 0);
-	ASSERT_INT(md.port, 6024);
-	ms_sdp_free(&sdp);
-	free(msg);
-}
-
-TEST(sdp_rfc5118_ipv4_mapped)
-{
-	struct ms_sdp sdp;
-	struct ms_sdp_conn c;
-	struct ms_str body;
-	char *msg;
-	parse_corpus(&sdp, "corpus/rfc5118/ipv4-mapped-ipv6.dat", "\n\n", &msg, &body);
-	ASSERT_INT(sdp.nmedia, 2);
-	for (unsigned m = 0; m < 2; m++) {
-		ASSERT_INT(ms_sdp_get_effective_conn(&sdp, m, &c), 0);
-		ASSERT_STR(c.addrtype, "IP6");
-		ASSERT_STR(c.address, "::ffff:192.0.2.2");
+	static const struct {
+		const char *file;
+		const char *session;       /* session c= address, NULL when none */
+		const char *type[2], *addr[2]; /* the connection each media uses */
+	} cases[] = {
+		{ "corpus/rfc5118/ipv6-in-sdp.dat", "2001:db8::20", { "IP6", "IP6" },
+		  { "2001:db8::20", "2001:db8::20" } },
+		{ "corpus/rfc5118/mult-ip-in-sdp.dat", NULL, { "IP4", "IP6" },
+		  { "192.0.2.1", "2001:db8::1" } },
+		{ "corpus/rfc5118/ipv4-mapped-ipv6.dat", "::ffff:192.0.2.2", { "IP6", "IP6" },
+		  { "::ffff:192.0.2.2", "::ffff:192.0.2.2" } },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ms_sdp sdp;
+		struct ms_sdp_conn c;
+		struct ms_sdp_rtpmap r;
+		struct ms_str body;
+		char *msg;
+		parse_corpus(&sdp, cases[i].file, "\n\n", &msg, &body);
+		ASSERT_INT(sdp.nmedia, 2);
+		if (cases[i].session) {
+			ASSERT_INT(ms_sdp_get_conn(&sdp, MS_SDP_SESSION, &c), 0);
+			ASSERT_STR(c.address, cases[i].session);
+		} else {
+			ASSERT_INT(ms_sdp_get_conn(&sdp, MS_SDP_SESSION, &c), MS_ENOENT);
+		}
+		for (unsigned m = 0; m < 2; m++) {
+			/* Media have their own c= exactly when the session has none. */
+			ASSERT_INT(ms_sdp_get_conn(&sdp, (int)m, &c), cases[i].session ? MS_ENOENT : 0);
+			ASSERT_INT(ms_sdp_get_effective_conn(&sdp, m, &c), 0);
+			ASSERT_STR(c.nettype, "IN");
+			ASSERT_STR(c.addrtype, cases[i].type[m]);
+			ASSERT_STR(c.address, cases[i].addr[m]);
+		}
+		ASSERT_INT(ms_sdp_get_rtpmap(&sdp, 1, 107, &r), 0);
+		ASSERT_STR(r.encoding, "H263-1998");
+		ASSERT_INT(r.clock, 90000);
+		assert_crlf_copy(&sdp, body);
+		ms_sdp_free(&sdp);
+		free(msg);
 	}
-	ms_sdp_free(&sdp);
-	free(msg);
 }
 
 TEST(sdp_rfc4475_bodies)
