@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "moonsip/msg.h"
+#include "moonsip/sdp.h"
 
 #define MAX_INPUT (16 * 1024 * 1024)
 
@@ -54,6 +55,38 @@ static void put(struct ms_str s)
 	}
 }
 
+/* Each media line of the SDP, with the address it uses and its direction. */
+static void print_sdp(const struct ms_msg *m)
+{
+	struct ms_str body;
+	struct ms_sdp sdp;
+	const char *why;
+	if (ms_msg_sdp(m, &body) < 0)
+		return;
+	if (ms_sdp_parse(&sdp, body.s, body.len, &why) < 0) {
+		printf("  sdp: line %u: %s\n", sdp.err_line, why);
+		ms_sdp_free(&sdp);
+		return;
+	}
+	for (unsigned i = 0; i < sdp.nmedia; i++) {
+		struct ms_sdp_media md;
+		struct ms_sdp_conn c;
+		ms_sdp_get_media(&sdp, i, &md);
+		printf("  sdp media: ");
+		put(md.media);
+		printf(" port %u ", md.port);
+		put(md.proto);
+		printf(" ");
+		put(md.fmts);
+		if (ms_sdp_get_effective_conn(&sdp, i, &c) == 0) {
+			printf(" at ");
+			put(c.address);
+		}
+		printf(" %s\n", ms_sdp_dir_name(ms_sdp_get_direction(&sdp, (int)i)));
+	}
+	ms_sdp_free(&sdp);
+}
+
 static void summary(struct ms_msg *m)
 {
 	if (m->is_request) {
@@ -75,21 +108,8 @@ static void summary(struct ms_msg *m)
 		put(h->value);
 		printf("\n");
 	}
-	struct ms_str sdp;
 	printf("  body: %zu bytes\n", m->body.len);
-	if (ms_msg_sdp(m, &sdp) == 0) {
-		const char *p = sdp.s, *end = sdp.s + sdp.len;
-		while (p < end) {
-			const char *eol = memchr(p, '\n', (size_t)(end - p));
-			size_t n = (size_t)((eol ? eol : end) - p);
-			if (n >= 2 && p[0] == 'm' && p[1] == '=') {
-				printf("  sdp media: ");
-				put((struct ms_str){ p + 2, n && p[n - 1] == '\r' ? n - 3 : n - 2 });
-				printf("\n");
-			}
-			p += n + 1;
-		}
-	}
+	print_sdp(m);
 }
 
 static int parse_one(const char *path)

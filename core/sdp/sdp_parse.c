@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/str.h"
 #include "moonsip/sdp.h"
+#include "sdp/sdp_private.h"
 
 /* Line order of each section (RFC 8866 §5): a line's position in these
  * strings is its rank, which never goes down within a section. t= and r=
@@ -196,7 +197,7 @@ static void *grow(void *cur, const void *inline_block, size_t have, size_t cap, 
 	return p;
 }
 
-int ms_sdp_reserve(struct ms_sdp *sdp, unsigned n)
+int ms__sdp_reserve(struct ms_sdp *sdp, unsigned n)
 {
 	if (n > MS_SDP_MAX_LINES - sdp->nlines)
 		return MS_EMSGSIZE;
@@ -231,7 +232,7 @@ static int add_media(struct ms_sdp *sdp, unsigned line)
 
 static int add_line(struct ms_sdp *sdp, char type, struct ms_str value)
 {
-	int rc = ms_sdp_reserve(sdp, 1);
+	int rc = ms__sdp_reserve(sdp, 1);
 	if (rc)
 		return rc;
 	if (type == 'm' && (rc = add_media(sdp, sdp->nlines)))

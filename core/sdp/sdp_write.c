@@ -14,6 +14,7 @@
 #include "base/alloc.h"
 #include "base/str.h"
 #include "moonsip/sdp.h"
+#include "sdp/sdp_private.h"
 
 struct ms_sdp_chunk {
 	struct ms_sdp_chunk *next;
@@ -184,7 +185,7 @@ static void reindex(struct ms_sdp *sdp)
 			sdp->media[n++] = i;
 }
 
-/* Needs a slot reserved with ms_sdp_reserve(). */
+/* Needs a slot reserved with ms__sdp_reserve(). */
 static void insert_line(struct ms_sdp *sdp, unsigned pos, char type, struct ms_str value)
 {
 	memmove(&sdp->lines[pos + 1], &sdp->lines[pos], (sdp->nlines - pos) * sizeof(sdp->lines[0]));
@@ -237,7 +238,7 @@ static int set_single(struct ms_sdp *sdp, int m, char type, line_pred pred, cons
 			return 0;
 		}
 	}
-	if ((rc = ms_sdp_reserve(sdp, 1)))
+	if ((rc = ms__sdp_reserve(sdp, 1)))
 		return rc;
 	insert_line(sdp, type == 'c' ? conn_pos(sdp, m, begin, end) : end, type, text);
 	return 0;

@@ -62,15 +62,14 @@ struct ms_sdp {
 };
 
 /* Parses an SDP body of 'len' bytes at 's'. The struct needs no setup
- * before; call ms_sdp_free() after, whatever this returned. Lines may end
+ * before; call ms_sdp_free() after, whatever this returned (and before
+ * parsing into the same struct again). Lines may end
  * in CRLF or LF, the last one may lack its end, and empty lines at the very
  * end are ignored. Returns 0, or MS_EBADMSG (with *why a static text and
  * sdp->err_line set), MS_EMSGSIZE or MS_ENOMEM. 'why' may be NULL. */
 MS_API int ms_sdp_parse(struct ms_sdp *sdp, const char *s, size_t len, const char **why);
 /* Releases the heap blocks and the edit arena. Safe to call twice. */
 MS_API void ms_sdp_free(struct ms_sdp *sdp);
-/* Makes room for n more lines (edits call it). MS_EMSGSIZE past the limit. */
-MS_API int ms_sdp_reserve(struct ms_sdp *sdp, unsigned n);
 /* The lines [*begin, *end) of a level; for a media level, *begin is its m=
  * line. MS_ENOENT when there is no such media. */
 MS_API int ms_sdp_range(const struct ms_sdp *sdp, int m, unsigned *begin, unsigned *end);
