@@ -91,7 +91,8 @@ size_t ms_display_decode(struct ms_str d, char *out)
 {
 	size_t o = 0;
 	if (d.len < 2 || d.s[0] != '"') {
-		memcpy(out, d.s, d.len);
+		if (d.len)
+			memcpy(out, d.s, d.len);
 		return d.len;
 	}
 	for (size_t i = 1; i + 1 < d.len; i++) {

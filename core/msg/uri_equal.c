@@ -67,24 +67,23 @@ static bool is_strict(struct ms_str name)
 }
 
 /* Every parameter of 'a' that 'b' also has must be equal; strict ones
- * must be present in both. Called both ways round. */
+ * must be present in both. Called both ways round. A name repeated in a
+ * URI matches when any of its values does, so a URI equals itself. */
 static bool params_match(struct ms_str a, struct ms_str b)
 {
 	size_t pos = 0;
 	struct ms_str n, v;
 	while (ms_param_next(a, &pos, &n, &v)) {
-		struct ms_str w;
-		bool found = false;
+		bool named = false, equal = false;
 		size_t p2 = 0;
-		struct ms_str n2;
-		while (!found && ms_param_next(b, &p2, &n2, &w))
-			found = esc_eq(n, n2, true);
-		if (!found) {
-			if (is_strict(n))
-				return false;
-			continue;
+		struct ms_str n2, w;
+		while (!equal && ms_param_next(b, &p2, &n2, &w)) {
+			if (!esc_eq(n, n2, true))
+				continue;
+			named = true;
+			equal = esc_eq(v, w, true);
 		}
-		if (!esc_eq(v, w, true))
+		if (named ? !equal : is_strict(n))
 			return false;
 	}
 	return true;

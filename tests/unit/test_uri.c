@@ -195,4 +195,8 @@ TEST(uri_equal_rfc3261_examples)
 	ASSERT(eq("tel:+1234;phone-context=a", "tel:+1234;phone-context=a"));
 	ASSERT(!eq("tel:+1234", "tel:+1235"));
 	ASSERT(eq("urn:service:sos", "URN:service:sos"));
+	/* a repeated parameter: equal to itself, not to a URI without the value */
+	ASSERT(eq("sip:h.example.com;a=1;a=2", "sip:h.example.com;a=1;a=2"));
+	ASSERT(!eq("sip:h.example.com;a=2", "sip:h.example.com;a=1;a=2"));
+	ASSERT(!eq("sip:h.example.com;a=3", "sip:h.example.com;a=1;a=2"));
 }
