@@ -53,9 +53,11 @@ static struct ms_str part_ctype(struct ms_str headers)
 
 int ms_multipart_next(struct ms_str body, struct ms_str boundary, size_t *pos, struct ms_body_part *part)
 {
+	if (boundary.len == 0 || body.len == 0)
+		return MS_ENOENT;
 	const char *start = body.s, *end = body.s + body.len;
 	const char *d = delimiter(start, start + *pos, end, boundary);
-	if (!d || boundary.len == 0)
+	if (!d)
 		return *pos ? MS_EBADMSG : MS_ENOENT;
 	const char *p = d + 2 + boundary.len;
 	if (end - p >= 2 && p[0] == '-' && p[1] == '-')

@@ -72,14 +72,15 @@ static int content_length(struct ms_framer *f, const char *p, size_t n)
 	return 0;
 }
 
-/* Leading CR and LF between messages. Two line ends in a row are a ping. */
+/* Leading CR and LF between messages; a message never starts with one.
+ * Two line ends in a row before a message are a ping. Once a message has
+ * begun they were counted already (a caller that did not drop them passes
+ * them again), so they are skipped without counting. */
 static size_t keepalives(struct ms_framer *f, const char *buf, size_t len, bool *pong)
 {
 	size_t s = 0;
-	if (f->scanned)
-		return 0; /* inside a message */
 	for (; s < len && (buf[s] == '\r' || buf[s] == '\n'); s++) {
-		if (buf[s] == '\n' && ++f->crlfs == 2) {
+		if (!f->scanned && buf[s] == '\n' && ++f->crlfs == 2) {
 			*pong = true;
 			f->crlfs = 0;
 		}

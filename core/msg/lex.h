@@ -34,6 +34,8 @@ struct ms_lex {
 
 static inline void ms__lex_init(struct ms_lex *l, struct ms_str s)
 {
+	if (!s.s)
+		s.s = ""; /* an absent value (NULL, 0) lexes as empty, without NULL + 0 */
 	l->p = s.s;
 	l->end = s.s + s.len;
 }

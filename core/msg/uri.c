@@ -202,6 +202,8 @@ static int parse_opaque(struct ms_uri *u, const char *p, const char *end, const 
 
 int ms_uri_parse(struct ms_uri *u, const char *s, size_t len, const char **why)
 {
+	if (!s)
+		s = ""; /* an absent slice is an empty URI, without NULL + 0 */
 	const char *p = s, *end = s + len;
 	memset(u, 0, sizeof *u);
 	u->text = (struct ms_str){ s, len };

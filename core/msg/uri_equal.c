@@ -26,9 +26,10 @@ static bool esc_eq(struct ms_str a, struct ms_str b, bool icase)
 	size_t i = 0, j = 0;
 	for (;;) {
 		int x = next_octet(a, &i), y = next_octet(b, &j);
+		/* through unsigned char: a high octet must not become -1 */
 		if (icase) {
-			x = x >= 0 ? ms__lower((char)x) : x;
-			y = y >= 0 ? ms__lower((char)y) : y;
+			x = x >= 0 ? (unsigned char)ms__lower((char)x) : x;
+			y = y >= 0 ? (unsigned char)ms__lower((char)y) : y;
 		}
 		if (x != y)
 			return false;

@@ -48,9 +48,11 @@ static bool is_address(struct ms_str s)
 static int via_param(struct ms_via *v, struct ms_str name, struct ms_str value, const char **why)
 {
 	uint32_t n;
+	bool needs_value = ms_str_ieqz(name, "branch") || ms_str_ieqz(name, "received") ||
+			   ms_str_ieqz(name, "ttl") || ms_str_ieqz(name, "maddr");
+	if (needs_value && value.len == 0)
+		FAIL("Via parameter without a value");
 	if (ms_str_ieqz(name, "branch")) {
-		if (!value.len)
-			FAIL("empty branch");
 		v->branch = value;
 	} else if (ms_str_ieqz(name, "received")) {
 		/* RFC 5118 §4.5: an IPv6 address with or without brackets */

@@ -33,7 +33,8 @@ MS_API void ms_framer_init(struct ms_framer *f, size_t max);
  *  > 0         a complete message of that many bytes starts at buf + *skip
  *              (*skip counts CRLF keep-alives before it); consume
  *              *skip + result bytes and call again.
- *  MS_EAGAIN   not complete yet; *skip keep-alive bytes may be consumed.
+ *  MS_EAGAIN   not complete yet; *skip keep-alive bytes may be consumed
+ *              (passing them again is harmless).
  *  MS_EMSGSIZE over f->max; MS_EBADMSG no usable Content-Length. The
  *              connection cannot be resynchronised: answer 400 if
  *              possible and close it. f->why says what was wrong.

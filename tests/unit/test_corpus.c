@@ -228,3 +228,22 @@ TEST(torture_multipart_sdp)
 	ASSERT_INT(ms_multipart_next(m.body, MS_STR("zz"), &(size_t){ 0 }, &p), MS_ENOENT);
 	ms_msg_free(&m);
 }
+
+/* Found by fuzzing: a multipart body without a boundary, and a part
+ * without a Content-Type, are no SDP and no crash. */
+TEST(multipart_without_boundary_or_type)
+{
+	static const char a[] = "MESSAGE sip:a@b SIP/2.0\r\nContent-Type: multipart/mixed\r\n"
+				"Content-Length: 12\r\n\r\n--x\r\n\r\nhi\r\n--x";
+	static const char b[] = "MESSAGE sip:a@b SIP/2.0\r\nContent-Type: multipart/mixed;boundary=x\r\n"
+				"Content-Length: 18\r\n\r\n--x\r\n\r\nhi\r\n--x--\r\n";
+	struct ms_msg m;
+	struct ms_str sdp;
+	ms_msg_init(&m);
+	ASSERT(ms_msg_parse(&m, a, sizeof a - 1, MS_PARSE_STREAM) > 0);
+	ASSERT_INT(ms_msg_sdp(&m, &sdp), MS_ENOENT);
+	ASSERT_INT(ms_multipart_next(m.body, MS_STR_NULL, &(size_t){ 0 }, &(struct ms_body_part){ 0 }), MS_ENOENT);
+	ASSERT(ms_msg_parse(&m, b, sizeof b - 1, MS_PARSE_STREAM) > 0);
+	ASSERT_INT(ms_msg_sdp(&m, &sdp), MS_ENOENT);
+	ms_msg_free(&m);
+}

@@ -99,3 +99,19 @@ TEST(frame_folded_content_length)
 	static const char s[] = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length   :\r\n 2\r\n\r\nok";
 	ASSERT_INT(ms_framer_next(&f, s, sizeof s - 1, &skip, &pong), (int)sizeof s - 1);
 }
+
+/* Found by fuzzing: a caller that does not drop the keep-alive bytes after
+ * MS_EAGAIN passes them again; they must not become part of the message. */
+TEST(frame_skip_not_consumed)
+{
+	static const char s[] = "\r\nOPTIONS sip:a SIP/2.0\r\nl: 0\r\n\r\n";
+	struct ms_framer f;
+	size_t skip;
+	bool pong;
+	ms_framer_init(&f, 4096);
+	ASSERT_INT(ms_framer_next(&f, s, 10, &skip, &pong), MS_EAGAIN);
+	ASSERT_INT(skip, 2);
+	ASSERT_INT(ms_framer_next(&f, s, sizeof s - 1, &skip, &pong), (int)sizeof s - 3);
+	ASSERT_INT(skip, 2);
+	ASSERT(!pong);
+}

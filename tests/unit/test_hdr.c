@@ -82,6 +82,11 @@ TEST(via_errors)
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP 192.0.2.1;received=host.name"), &why_), "bad received address");
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP 192.0.2.1 garbage"), &why_), "bad character in Via");
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP _bad_"), &why_), "bad sent-by host");
+	/* found by fuzzing: these parameters need a value */
+	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;branch=z9hG4bK1;received"), &why_), "Via parameter without a value");
+	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;maddr"), &why_), "Via parameter without a value");
+	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;ttl"), &why_), "Via parameter without a value");
+	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;branch"), &why_), "Via parameter without a value");
 }
 
 TEST(nameaddr_forms)
@@ -230,6 +235,7 @@ TEST(event_and_content_type)
 	OK(ms_ctype_parse(&c, S("Application/SDP"), &why_));
 	ASSERT_STR(c.subtype, "SDP");
 	BAD(ms_ctype_parse(&c, S("application"), &why_), "not type/subtype");
+	BAD(ms_ctype_parse(&c, MS_STR_NULL, &why_), "not type/subtype");
 }
 
 TEST(auth_digest)

@@ -199,4 +199,8 @@ TEST(uri_equal_rfc3261_examples)
 	ASSERT(eq("sip:h.example.com;a=1;a=2", "sip:h.example.com;a=1;a=2"));
 	ASSERT(!eq("sip:h.example.com;a=2", "sip:h.example.com;a=1;a=2"));
 	ASSERT(!eq("sip:h.example.com;a=3", "sip:h.example.com;a=1;a=2"));
+	/* found by fuzzing: a high escaped octet is not the end of the string */
+	ASSERT(!eq("sip:h;foo=%FFa", "sip:h;foo=%FFb"));
+	ASSERT(!eq("sip:h?X%FFa=1", "sip:h?X%FFb=1"));
+	ASSERT(eq("sip:h;foo=%C3%A9", "sip:h;FOO=%c3%a9"));
 }
