@@ -27,4 +27,8 @@ static inline int ms__hexval(char c)
 
 bool ms__mem_ieq(const char *a, const char *b, size_t n);
 
+/* A slice equal to a string literal, ASCII case-insensitive; the length is
+ * known at compile time, so most mismatches cost one comparison. */
+#define MS__IEQ(slice, lit) ((slice).len == sizeof(lit) - 1 && ms__mem_ieq((slice).s, (lit), sizeof(lit) - 1))
+
 #endif

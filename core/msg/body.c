@@ -2,6 +2,7 @@
  * (RFC 5621, RFC 2046 §5.1). */
 #include <string.h>
 
+#include "base/str.h"
 #include "moonsip/msg.h"
 #include "msg/lex.h"
 
@@ -89,7 +90,7 @@ int ms_multipart_next(struct ms_str body, struct ms_str boundary, size_t *pos, s
 
 static bool is_sdp(const struct ms_ctype *c)
 {
-	return ms_str_ieqz(c->type, "application") && ms_str_ieqz(c->subtype, "sdp");
+	return MS__IEQ(c->type, "application") && MS__IEQ(c->subtype, "sdp");
 }
 
 int ms_msg_sdp(const struct ms_msg *m, struct ms_str *out)
@@ -103,7 +104,7 @@ int ms_msg_sdp(const struct ms_msg *m, struct ms_str *out)
 		*out = m->body;
 		return 0;
 	}
-	if (!ms_str_ieqz(c.type, "multipart"))
+	if (!MS__IEQ(c.type, "multipart"))
 		return MS_ENOENT;
 	size_t pos = 0;
 	struct ms_body_part part;

@@ -1,5 +1,6 @@
 /* The checks of RFC 3261 §8.2 and §16.3 that need no policy: mandatory
  * headers present once, typed headers well-formed, CSeq consistent. */
+#include "base/str.h"
 #include "moonsip/msg.h"
 #include "msg/msg_private.h"
 
@@ -120,7 +121,7 @@ int ms_msg_check(struct ms_msg *m)
 	const struct ms_via *via = ms_msg_via(m);
 	if (!via || !ms_msg_from(m) || !ms_msg_to(m) || !ms_msg_cseq(m) || !ms_msg_call_id(m))
 		return MS_EBADMSG;
-	if (!ms_str_ieqz(via->protocol, "SIP") || !ms_str_eq(via->version, MS_STR("2.0")))
+	if (!MS__IEQ(via->protocol, "SIP") || !ms_str_eq(via->version, MS_STR("2.0")))
 		return ms__msg_fail_status(m, "SIP version in Via not supported", m->is_request ? 505 : 0);
 	return m->is_request ? check_request(m) : 0;
 }

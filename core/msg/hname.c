@@ -4,6 +4,7 @@
 
 #include "base/str.h"
 #include "moonsip/hdr.h"
+#include "msg/msg_private.h"
 
 static const uint8_t compact[26] = {
 	['a' - 'a'] = MS_HDR_ACCEPT_CONTACT,
@@ -295,21 +296,21 @@ static const bool is_list[MS_HDR__COUNT] = {
 	[MS_HDR_WARNING] = true,
 };
 
-/* Longest known name ("Authentication-Info", "Proxy-Authorization"). */
-#define MAX_NAME 20
+enum ms_hdr_type ms__hdr_lookup_lower(const char *low, size_t len)
+{
+	if (len == 1)
+		return (low[0] >= 'a' && low[0] <= 'z') ? (enum ms_hdr_type)compact[low[0] - 'a'] : MS_HDR_OTHER;
+	return len <= MS__HDR_NAME_MAX ? lookup_full(low, len) : MS_HDR_OTHER;
+}
 
 enum ms_hdr_type ms_hdr_lookup(const char *name, size_t len)
 {
-	char low[MAX_NAME];
-	if (len == 1) {
-		char c = ms__lower(name[0]);
-		return (c >= 'a' && c <= 'z') ? (enum ms_hdr_type)compact[c - 'a'] : MS_HDR_OTHER;
-	}
-	if (len > MAX_NAME)
+	char low[MS__HDR_NAME_MAX];
+	if (len > MS__HDR_NAME_MAX)
 		return MS_HDR_OTHER;
 	for (size_t i = 0; i < len; i++)
 		low[i] = ms__lower(name[i]);
-	return lookup_full(low, len);
+	return ms__hdr_lookup_lower(low, len);
 }
 
 const char *ms_hdr_name(enum ms_hdr_type t)

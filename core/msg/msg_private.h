@@ -13,4 +13,9 @@ int ms__msg_fail_status(struct ms_msg *m, const char *what, uint16_t status);
 /* Records a failure of a typed parser on header entry h. */
 int ms__msg_fail_hdr(struct ms_msg *m, const struct ms_hdr *h, const char *why);
 
+/* Longest known header name ("Authentication-Info", "Proxy-Authorization"). */
+#define MS__HDR_NAME_MAX 20
+/* ms_hdr_lookup() for a name already in lower case. */
+enum ms_hdr_type ms__hdr_lookup_lower(const char *low, size_t len);
+
 #endif

@@ -62,7 +62,10 @@ static int addr_spec(struct ms_nameaddr *na, struct ms_lex *l, const char **why)
 int ms_nameaddr_parse(struct ms_nameaddr *na, struct ms_str value, const char **why)
 {
 	struct ms_lex l;
-	memset(na, 0, sizeof *na);
+	/* Field by field: na->uri is cleared by ms_uri_parse(), and these
+	 * structs are big enough that clearing them twice shows on every call. */
+	na->display = na->params = na->tag = MS_STR_NULL;
+	na->bracketed = false;
 	ms__lex_init(&l, value);
 	ms__lex_lws(&l);
 	int rc = name_addr(na, &l, why);
@@ -73,7 +76,7 @@ int ms_nameaddr_parse(struct ms_nameaddr *na, struct ms_str value, const char **
 	while ((rc = ms__lex_param(&l, &name, &val)) > 0) {
 		if (!pstart)
 			pstart = name.s;
-		if (ms_str_ieqz(name, "tag")) {
+		if (MS__IEQ(name, "tag")) {
 			if (!val.len || val.s[0] == '"')
 				FAIL("bad tag");
 			na->tag = val;
@@ -121,17 +124,17 @@ static int parse_q(struct ms_str v)
 
 static int contact_param(struct ms_contact *c, struct ms_str name, struct ms_str val, const char **why)
 {
-	if (ms_str_ieqz(name, "expires")) {
+	if (MS__IEQ(name, "expires")) {
 		if (ms_str_to_u32(val, UINT32_MAX, &c->expires) < 0)
 			FAIL("bad Contact expires");
 		c->has_expires = true;
-	} else if (ms_str_ieqz(name, "q")) {
+	} else if (MS__IEQ(name, "q")) {
 		c->q = parse_q(val);
 		if (c->q < 0)
 			FAIL("bad Contact q");
-	} else if (ms_str_ieqz(name, "+sip.instance")) {
+	} else if (MS__IEQ(name, "+sip.instance")) {
 		c->instance = val;
-	} else if (ms_str_ieqz(name, "reg-id")) {
+	} else if (MS__IEQ(name, "reg-id")) {
 		uint32_t n;
 		if (ms_str_to_u32(val, UINT32_MAX, &n) < 0)
 			FAIL("bad reg-id");
@@ -142,10 +145,13 @@ static int contact_param(struct ms_contact *c, struct ms_str name, struct ms_str
 
 int ms_contact_parse(struct ms_contact *c, struct ms_str value, const char **why)
 {
-	memset(c, 0, sizeof *c);
+	c->star = c->has_expires = false;
+	c->expires = 0;
 	c->q = -1;
+	c->instance = c->reg_id = MS_STR_NULL;
 	struct ms_str v = ms__str_trim(value);
 	if (v.len == 1 && v.s[0] == '*') {
+		memset(&c->na, 0, sizeof c->na);
 		c->star = true;
 		return 0;
 	}

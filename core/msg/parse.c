@@ -131,42 +131,83 @@ static int grow(struct ms_msg *m)
 	return 0;
 }
 
-static int add_entry(struct ms_msg *m, const struct ms_hdr *proto, struct ms_str value)
+/* The next free entry, growing the array when it is full; NULL on failure
+ * (recorded in m->err). Entries are filled in place: building one on the
+ * stack and copying it would load 16 bytes at a time just after they were
+ * written in smaller stores, a store-forwarding stall on every header. */
+static struct ms_hdr *new_entry(struct ms_msg *m, struct ms_str name)
 {
 	if (m->nhdrs == m->cap) {
 		int rc = grow(m);
-		if (rc)
-			return ms__msg_fail(m, rc == MS_ENOMEM ? "out of memory" : "too many header fields",
-					    proto->name, m->buf + proto->field_off, rc);
+		if (rc) {
+			ms__msg_fail(m, rc == MS_ENOMEM ? "out of memory" : "too many header fields", name, name.s, rc);
+			return NULL;
+		}
 	}
-	struct ms_hdr *h = &m->hdrs[m->nhdrs];
-	*h = *proto;
-	h->value = value;
-	h->next = 0;
+	return &m->hdrs[m->nhdrs];
+}
+
+/* Appends the entry new_entry() gave to the chain of its type. */
+static void link_entry(struct ms_msg *m, struct ms_hdr *h)
+{
 	uint16_t idx = (uint16_t)++m->nhdrs;
+	h->next = 0;
 	if (m->last[h->type])
 		m->hdrs[m->last[h->type] - 1].next = idx;
 	else
 		m->first[h->type] = idx;
 	m->last[h->type] = idx;
+}
+
+/* One more element of the list whose first entry is at index 'first'. */
+static int add_element(struct ms_msg *m, unsigned first, const char *s, const char *e)
+{
+	struct ms_str v = ms__str_trim((struct ms_str){ s, (size_t)(e - s) });
+	const struct ms_hdr *f = &m->hdrs[first];
+	if (v.len == 0)
+		return fail(m, "empty element in list", f->name, f->name.s);
+	if (m->nhdrs == first) {
+		m->hdrs[first].value = v; /* the entry field() filled */
+	} else {
+		struct ms_hdr *h = new_entry(m, f->name);
+		if (!h)
+			return m->nhdrs == m->cap ? MS_EMSGSIZE : MS_ENOMEM;
+		f = &m->hdrs[first]; /* the array may have moved */
+		h->name = f->name;
+		h->field_off = f->field_off;
+		h->field_end = f->field_end;
+		h->type = f->type;
+		h->value = v;
+	}
+	link_entry(m, &m->hdrs[m->nhdrs]);
 	return 0;
 }
 
-static int add_element(struct ms_msg *m, const struct ms_hdr *proto, const char *s, const char *e,
-		       bool whole_empty)
-{
-	struct ms_str v = ms__str_trim((struct ms_str){ s, (size_t)(e - s) });
-	if (v.len == 0 && !whole_empty)
-		return fail(m, "empty element in list", proto->name, proto->name.s);
-	return add_entry(m, proto, v);
-}
+/* The characters that matter when splitting a list; the rest are skipped
+ * with one table look-up each. */
+static const bool list_special[256] = {
+	[','] = true, ['"'] = true, ['<'] = true, ['>'] = true, ['\\'] = true,
+};
 
-/* Splits a list value on commas outside quoted strings and <...>. */
-static int add_list(struct ms_msg *m, const struct ms_hdr *proto, struct ms_str v)
+/* Splits the list value of the entry at m->hdrs[m->nhdrs] (filled but not
+ * linked yet) on commas outside quoted strings and <...>. */
+static int add_list(struct ms_msg *m, struct ms_str v)
 {
+	unsigned first = m->nhdrs;
 	const char *p = v.s, *end = v.s + v.len, *el = p;
 	bool quoted = false, angle = false;
-	for (; p < end; p++) {
+	/* Most list fields hold one element: no comma at all, nothing to split
+	 * (v is trimmed already; an empty field is one empty entry). */
+	if (!v.len || !memchr(v.s, ',', v.len)) {
+		m->hdrs[first].value = v;
+		link_entry(m, &m->hdrs[first]);
+		return 0;
+	}
+	for (;; p++) {
+		while (p < end && !list_special[(unsigned char)*p])
+			p++;
+		if (p == end)
+			break;
 		char c = *p;
 		if (quoted) {
 			if (c == '\\' && p + 1 < end)
@@ -180,13 +221,13 @@ static int add_list(struct ms_msg *m, const struct ms_hdr *proto, struct ms_str 
 		} else if (c == '>') {
 			angle = false;
 		} else if (c == ',' && !angle) {
-			int rc = add_element(m, proto, el, p, false);
+			int rc = add_element(m, first, el, p);
 			if (rc)
 				return rc;
 			el = p + 1;
 		}
 	}
-	return add_element(m, proto, el, end, v.len == 0);
+	return add_element(m, first, el, end);
 }
 
 static int content_length(struct ms_msg *m, const struct ms_hdr *h)
@@ -206,26 +247,29 @@ static int content_length(struct ms_msg *m, const struct ms_hdr *h)
  * is not followed by folding whitespace. Returns the field's end. */
 static const char *field(struct ms_msg *m, const char *p, const char *end, int *rc)
 {
-	struct ms_hdr h;
+	/* The name is lowered as it is scanned, for the type lookup. */
 	const char *n = p;
-	while (p < end && ms__cc_is(*p, MS_CC_TOKEN))
-		p++;
-	h.name = (struct ms_str){ n, (size_t)(p - n) };
+	char low[MS__HDR_NAME_MAX];
+	size_t i = 0;
+	for (; p < end && ms__cc_is(*p, MS_CC_TOKEN); p++)
+		if (i < sizeof low)
+			low[i++] = ms__lower(*p);
+	struct ms_str name = { n, (size_t)(p - n) };
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	if (h.name.len == 0 || p == end || *p != ':') {
-		*rc = fail(m, h.name.len ? "no colon after header name" : "bad header name", h.name, n);
+	if (name.len == 0 || p == end || *p != ':') {
+		*rc = fail(m, name.len ? "no colon after header name" : "bad header name", name, n);
 		return NULL;
 	}
 	const char *v = ++p, *eol;
 	for (;;) {
 		eol = memchr(p, '\r', (size_t)(end - p));
 		if (!eol || eol + 1 >= end || eol[1] != '\n') {
-			*rc = fail(m, "header line not ended by CRLF", h.name, n);
+			*rc = fail(m, "header line not ended by CRLF", name, n);
 			return NULL;
 		}
 		if (memchr(p, '\n', (size_t)(eol - p))) {
-			*rc = fail(m, "bare LF in header", h.name, n);
+			*rc = fail(m, "bare LF in header", name, n);
 			return NULL;
 		}
 		if (eol + 2 < end && (eol[2] == ' ' || eol[2] == '\t')) {
@@ -234,13 +278,23 @@ static const char *field(struct ms_msg *m, const char *p, const char *end, int *
 		}
 		break;
 	}
-	h.type = (uint16_t)ms_hdr_lookup(h.name.s, h.name.len);
-	h.field_off = (uint32_t)(n - m->buf);
-	h.field_end = (uint32_t)(eol + 2 - m->buf);
+	struct ms_hdr *h = new_entry(m, name);
+	if (!h) {
+		*rc = m->nhdrs == m->cap ? MS_EMSGSIZE : MS_ENOMEM;
+		return NULL;
+	}
+	h->name = name;
+	h->type = name.len <= sizeof low ? (uint16_t)ms__hdr_lookup_lower(low, name.len) : MS_HDR_OTHER;
+	h->field_off = (uint32_t)(n - m->buf);
+	h->field_end = (uint32_t)(eol + 2 - m->buf);
 	struct ms_str value = ms__str_trim((struct ms_str){ v, (size_t)(eol - v) });
-	*rc = ms_hdr_is_list(h.type) ? add_list(m, &h, value) : add_entry(m, &h, value);
-	if (*rc == 0 && h.type == MS_HDR_CONTENT_LENGTH)
-		*rc = content_length(m, &m->hdrs[m->nhdrs - 1]);
+	if (ms_hdr_is_list(h->type)) {
+		*rc = add_list(m, value);
+	} else {
+		h->value = value;
+		link_entry(m, h);
+		*rc = h->type == MS_HDR_CONTENT_LENGTH ? content_length(m, h) : 0;
+	}
 	return *rc ? NULL : eol + 2;
 }
 

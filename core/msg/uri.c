@@ -53,17 +53,17 @@ static int parse_host(struct ms_uri *u, const char *p, const char *end, const ch
 
 static void note_param(struct ms_uri *u, struct ms_str name, struct ms_str value)
 {
-	if (ms_str_ieqz(name, "transport"))
+	if (MS__IEQ(name, "transport"))
 		u->transport = value;
-	else if (ms_str_ieqz(name, "user"))
+	else if (MS__IEQ(name, "user"))
 		u->user_param = value;
-	else if (ms_str_ieqz(name, "method"))
+	else if (MS__IEQ(name, "method"))
 		u->method = value;
-	else if (ms_str_ieqz(name, "maddr"))
+	else if (MS__IEQ(name, "maddr"))
 		u->maddr = value;
-	else if (ms_str_ieqz(name, "ttl"))
+	else if (MS__IEQ(name, "ttl"))
 		u->ttl = value;
-	else if (ms_str_ieqz(name, "lr"))
+	else if (MS__IEQ(name, "lr"))
 		u->lr = true;
 }
 
@@ -215,11 +215,11 @@ int ms_uri_parse(struct ms_uri *u, const char *s, size_t len, const char **why)
 		FAIL("URI has no scheme");
 	u->scheme_s = (struct ms_str){ s, (size_t)(p - s) };
 	p++;
-	if (ms_str_ieqz(u->scheme_s, "sip"))
+	if (MS__IEQ(u->scheme_s, "sip"))
 		u->scheme = MS_URI_SIP;
-	else if (ms_str_ieqz(u->scheme_s, "sips"))
+	else if (MS__IEQ(u->scheme_s, "sips"))
 		u->scheme = MS_URI_SIPS;
-	else if (ms_str_ieqz(u->scheme_s, "tel"))
+	else if (MS__IEQ(u->scheme_s, "tel"))
 		u->scheme = MS_URI_TEL;
 	switch (u->scheme) {
 	case MS_URI_SIP:

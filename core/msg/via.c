@@ -48,30 +48,32 @@ static bool is_address(struct ms_str s)
 static int via_param(struct ms_via *v, struct ms_str name, struct ms_str value, const char **why)
 {
 	uint32_t n;
-	bool needs_value = ms_str_ieqz(name, "branch") || ms_str_ieqz(name, "received") ||
-			   ms_str_ieqz(name, "ttl") || ms_str_ieqz(name, "maddr");
-	if (needs_value && value.len == 0)
-		FAIL("Via parameter without a value");
-	if (ms_str_ieqz(name, "branch")) {
-		v->branch = value;
-	} else if (ms_str_ieqz(name, "received")) {
+	struct ms_str *slot = NULL;
+	if (MS__IEQ(name, "branch")) {
+		slot = &v->branch;
+	} else if (MS__IEQ(name, "received")) {
 		/* RFC 5118 §4.5: an IPv6 address with or without brackets */
-		if (!is_address(value))
+		if (value.len && !is_address(value))
 			FAIL("bad received address");
-		v->received = value;
-	} else if (ms_str_ieqz(name, "rport")) {
+		slot = &v->received;
+	} else if (MS__IEQ(name, "rport")) {
 		if (value.len && ms_str_to_u32(value, 65535, &n) < 0)
 			FAIL("bad rport");
 		v->rport = value;
 		v->has_rport = true;
-	} else if (ms_str_ieqz(name, "ttl")) {
-		if (ms_str_to_u32(value, 255, &n) < 0)
+	} else if (MS__IEQ(name, "ttl")) {
+		if (value.len && ms_str_to_u32(value, 255, &n) < 0)
 			FAIL("bad ttl");
-		v->ttl = value;
-	} else if (ms_str_ieqz(name, "maddr")) {
-		if (ms__host_type(value.s, value.s + value.len) == MS_HOST_NONE)
+		slot = &v->ttl;
+	} else if (MS__IEQ(name, "maddr")) {
+		if (value.len && ms__host_type(value.s, value.s + value.len) == MS_HOST_NONE)
 			FAIL("bad maddr");
-		v->maddr = value;
+		slot = &v->maddr;
+	}
+	if (slot) {
+		if (!value.len)
+			FAIL("Via parameter without a value");
+		*slot = value;
 	}
 	return 0;
 }
