@@ -1,16 +1,21 @@
 /* libFuzzer target: framing SIP messages on a stream, as a TCP connection
  * does, then parsing each framed message.
  *
- * Input layout: byte 0 picks the framer's size limit; bytes 1 to 8 are the
- * sizes of the pieces the stream arrives in, used in turn; the rest is the
- * stream. The stream is framed twice, once in those pieces and once all at
- * once. Both must cut the same messages at the same offsets and end the
- * same way: a framer that remembers how far it scanned must not be fooled
- * by where the reads happened to stop.
+ * Input layout: byte 0 picks the framer's size limit (bits 0-1) and whether
+ * the connection leaves keep-alives that came before an incomplete message
+ * unconsumed (bit 2; the API says passing them again is harmless). Bytes 1
+ * to 8 are the sizes of the pieces the stream arrives in, used in turn. The
+ * rest is the stream.
  *
- * Bytes that have not arrived yet and bytes already consumed are poisoned
- * for ASan, so a framer that reads outside the window it was given is
- * caught even though the memory is there. */
+ * The stream is framed twice, once in those pieces and once all at once.
+ * Both must cut the same messages at the same offsets and end the same way:
+ * a framer that remembers how far it scanned must not be fooled by where
+ * the reads happened to stop. A cut never exceeds the size limit or the
+ * bytes that have arrived, and never starts with a line end.
+ *
+ * Bytes that have not arrived yet are poisoned for ASan, and so are those
+ * already consumed (up to ASan's 8-byte granularity), so a framer that reads
+ * outside the window it was given is caught although the memory is there. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +41,7 @@ struct cut {
 struct run {
 	struct cut cuts[MAX_CUTS];
 	unsigned ncuts;
-	int end;       /* MS_EAGAIN, or the error that closed the connection */
-	size_t consumed;
+	int end; /* MS_EAGAIN, or the error that closed the connection */
 };
 
 /* The connection's input: stream[0, avail) has arrived, stream[0, consumed)
@@ -45,6 +49,7 @@ struct run {
 struct conn {
 	char *stream;
 	size_t n, avail, consumed;
+	bool lazy; /* keep-alives before an incomplete message stay unconsumed */
 	struct ms_framer f;
 };
 
@@ -87,7 +92,8 @@ static bool frame(struct conn *c, struct run *r)
 		int rc = ms_framer_next(&c->f, c->stream + c->consumed, window, &skip, &pong);
 		CHECK(skip <= window);
 		if (rc == MS_EAGAIN) {
-			consume(c, skip);
+			if (!c->lazy)
+				consume(c, skip);
 			r->end = rc;
 			return true;
 		}
@@ -108,16 +114,16 @@ static bool frame(struct conn *c, struct run *r)
 
 /* Delivers the stream in pieces of the given sizes, cycling through them;
  * a size of 0 delivers the rest at once. */
-static void run(const char *data, size_t n, size_t max, const uint8_t *sizes, unsigned nsizes,
+static void run(const char *data, size_t n, uint8_t mode, const uint8_t *sizes, unsigned nsizes,
 		struct run *r)
 {
-	struct conn c = { .n = n };
+	struct conn c = { .n = n, .lazy = (mode & 4) != 0 };
 	c.stream = malloc(n);
 	CHECK(c.stream || n == 0);
 	if (n)
 		memcpy(c.stream, data, n);
 	ASAN_POISON_MEMORY_REGION(c.stream, n);
-	ms_framer_init(&c.f, max);
+	ms_framer_init(&c.f, frame_max(mode));
 	memset(r, 0, sizeof *r);
 	r->end = MS_EAGAIN;
 	for (unsigned i = 0; c.avail < n; i++) {
@@ -129,7 +135,6 @@ static void run(const char *data, size_t n, size_t max, const uint8_t *sizes, un
 		if (!frame(&c, r))
 			break;
 	}
-	r->consumed = c.consumed;
 	ASAN_UNPOISON_MEMORY_REGION(c.stream, n);
 	free(c.stream);
 }
@@ -139,11 +144,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < HEADER)
 		return 0;
 	struct run pieces, whole;
-	size_t max = frame_max(data[0]);
 	const char *stream = (const char *)data + HEADER;
 	size_t n = size - HEADER;
-	run(stream, n, max, data + 1, HEADER - 1, &pieces);
-	run(stream, n, max, NULL, 0, &whole);
+	run(stream, n, data[0], data + 1, HEADER - 1, &pieces);
+	run(stream, n, data[0] & 3, NULL, 0, &whole);
 	CHECK(pieces.ncuts == whole.ncuts && pieces.end == whole.end);
 	for (unsigned i = 0; i < whole.ncuts; i++)
 		CHECK(pieces.cuts[i].off == whole.cuts[i].off && pieces.cuts[i].len == whole.cuts[i].len);

@@ -1,6 +1,6 @@
 /* libFuzzer target: the message parser and everything that reads a parsed
- * message (index, typed views, bodies, error text), and, with MS_FUZZ_EDIT,
- * responses and edits built from it.
+ * message (index, typed views, bodies, error text), and the responses and
+ * edits built from it.
  *
  * Beyond "does not crash", it checks what callers rely on: every slice lies
  * inside what it was cut from, a failed parse says why, a parameter walk
@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "moonsip/msg.h"
-#ifdef MS_FUZZ_EDIT
 #include "moonsip/edit.h"
-#endif
+#include "moonsip/msg.h"
 
 #define CHECK(cond)                                                           \
 	do {                                                                  \
@@ -363,31 +361,49 @@ static void error_text(const struct ms_msg *m)
 	free(out);
 }
 
-#ifdef MS_FUZZ_EDIT
+/* What a message written by the library must show when parsed again. */
+struct expect {
+	bool fz_via;     /* the top Via is the one the edit added */
+	bool to_tag;     /* To has a tag */
+	unsigned routes; /* Route entries left */
+};
+
+#define FZ_BRANCH "z9hG4bK-fz"
+
 /* Output that the library wrote must parse as one framed message, and
- * pass the checks when 'must_pass' says its source did. */
-static void reparse(const struct ms_buf *b, bool must_pass)
+ * pass the checks and show what was asked when its source passed them. */
+static void reparse(const struct ms_buf *b, bool must_pass, const struct expect *x)
 {
 	char *copy = exact(b->len);
 	memcpy(copy, b->data, b->len);
 	struct ms_msg r;
 	ms_msg_init(&r);
 	int rc = ms_msg_parse(&r, copy, b->len, MS_PARSE_STREAM);
-	if (must_pass)
+	if (must_pass) {
 		CHECK(rc >= 0 && (size_t)rc == b->len && ms_msg_check(&r) == 0);
+		const struct ms_via *via = ms_msg_via(&r);
+		const struct ms_nameaddr *to = ms_msg_to(&r);
+		CHECK(!x->fz_via || (via && ms_str_eq(via->branch, MS_STR(FZ_BRANCH))));
+		CHECK(!x->to_tag || (to && to->tag.len));
+		CHECK(ms_msg_hdr_count(&r, MS_HDR_ROUTE) == x->routes);
+	}
 	ms_msg_free(&r);
 	free(copy);
 }
 
+/* The start of a response, ended with no body: RFC 3261 §8.2.6 says the
+ * To of a response carries a tag, and Route is not copied. */
 static void response(struct ms_msg *m, bool ok)
 {
 	struct ms_buf b;
+	struct expect x = { .to_tag = true };
 	ms_buf_init(&b);
 	int rc = ms_build_response(&b, m, 180, MS_STR(""), MS_STR("fz1"));
 	if (rc == 0)
 		rc = ms_build_end(&b, MS_STR(""), MS_STR(""));
+	CHECK(rc == 0 || !ok);
 	if (rc == 0)
-		reparse(&b, ok);
+		reparse(&b, ok, &x);
 	ms_buf_free(&b);
 }
 
@@ -397,15 +413,18 @@ static void edit(struct ms_msg *m, bool ok)
 {
 	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
 				  "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+	const struct ms_hdr *route = ms_msg_hdr(m, MS_HDR_ROUTE);
+	struct expect x = { .fz_via = true, .routes = ms_msg_hdr_count(m, MS_HDR_ROUTE) };
 	struct ms_edit e;
 	struct ms_buf out;
 	ms_edit_init(&e, m);
 	ms_buf_init(&out);
-	int rc = ms_edit_add(&e, MS_STR("Via"), MS_STR("SIP/2.0/TCP fuzz.invalid:5061;branch=z9hG4bK-fz"),
+	int rc = ms_edit_add(&e, MS_STR("Via"), MS_STR("SIP/2.0/TCP fuzz.invalid:5061;branch=" FZ_BRANCH),
 			     MS_EDIT_TOP, NULL);
-	const struct ms_hdr *route = ms_msg_hdr(m, MS_HDR_ROUTE);
-	if (rc == 0 && route)
+	if (rc == 0 && route) {
 		rc = ms_edit_remove(&e, route);
+		x.routes--;
+	}
 	if (rc == 0 && m->len % 2)
 		rc = ms_edit_set_body(&e, MS_STR(""), MS_STR(""));
 	else if (rc == 0)
@@ -414,7 +433,7 @@ static void edit(struct ms_msg *m, bool ok)
 		rc = ms_edit_write(&e, &out);
 	CHECK(rc == 0 || !ok);
 	if (rc == 0)
-		reparse(&out, ok);
+		reparse(&out, ok, &x);
 	ms_buf_free(&out);
 	ms_edit_free(&e);
 }
@@ -433,7 +452,6 @@ static void rebuild(const char *buf, size_t len, int flags)
 	}
 	ms_msg_free(&m);
 }
-#endif
 
 static void one(const char *buf, size_t len, int flags)
 {
@@ -456,15 +474,14 @@ static void one(const char *buf, size_t len, int flags)
 		CHECK(m.err.what);
 	error_text(&m);
 	ms_msg_free(&m);
-#ifdef MS_FUZZ_EDIT
 	rebuild(buf, len, flags);
-#endif
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = exact(size);
-	memcpy(buf, data, size);
+	if (size)
+		memcpy(buf, data, size);
 	one(buf, size, MS_PARSE_DGRAM);
 	one(buf, size, MS_PARSE_STREAM);
 	free(buf);

@@ -51,14 +51,15 @@ for f in "${files[@]}"; do
 done
 
 # frame: headers picking the size limit and the piece sizes (octal). The
-# first byte's low bits choose 4096, 4096, 512 or 100 bytes; a piece of 0
-# is "the rest at once".
+# first byte's low bits choose 4096, 4096, 512 or 100 bytes, and its bit 2
+# leaves keep-alives unconsumed; a piece of 0 is "the rest at once".
 headers=(
 	'\000\000\000\000\000\000\000\000\000'
 	'\000\001\001\001\001\001\001\001\001'
 	'\001\003\007\015\037\077\177\377\002'
 	'\002\020\040\100\200\001\002\004\010'
 	'\003\005\005\005\005\005\005\005\005'
+	'\004\001\002\001\003\001\005\001\007'
 )
 i=0
 for f in "${files[@]}"; do
