@@ -18,8 +18,7 @@ static int need_one(struct ms_msg *m, enum ms_hdr_type t, bool required)
 	return 0;
 }
 
-/* Parses one header entry with the parser for its type. */
-static int typed(const struct ms_hdr *h, const char **why)
+int ms_hdr_validate(enum ms_hdr_type type, struct ms_str value, const char **why)
 {
 	union {
 		struct ms_via via;
@@ -33,9 +32,9 @@ static int typed(const struct ms_hdr *h, const char **why)
 		uint32_t u;
 		int64_t date;
 	} v;
-	switch (h->type) {
+	switch (type) {
 	case MS_HDR_VIA:
-		return ms_via_parse(&v.via, h->value, why);
+		return ms_via_parse(&v.via, value, why);
 	case MS_HDR_FROM:
 	case MS_HDR_TO:
 	case MS_HDR_ROUTE:
@@ -45,36 +44,36 @@ static int typed(const struct ms_hdr *h, const char **why)
 	case MS_HDR_REPLY_TO:
 	case MS_HDR_REFER_TO:
 	case MS_HDR_REFERRED_BY:
-		return ms_nameaddr_parse(&v.na, h->value, why);
+		return ms_nameaddr_parse(&v.na, value, why);
 	case MS_HDR_CONTACT:
-		return ms_contact_parse(&v.contact, h->value, why);
+		return ms_contact_parse(&v.contact, value, why);
 	case MS_HDR_CSEQ:
-		return ms_cseq_parse(&v.cseq, h->value, why);
+		return ms_cseq_parse(&v.cseq, value, why);
 	case MS_HDR_CALL_ID:
-		return ms_callid_parse(&v.str, h->value, why);
+		return ms_callid_parse(&v.str, value, why);
 	case MS_HDR_MAX_FORWARDS:
-		return ms_uint_hdr_parse(&v.u, h->value, 255, why);
+		return ms_uint_hdr_parse(&v.u, value, 255, why);
 	case MS_HDR_EXPIRES:
 	case MS_HDR_MIN_EXPIRES:
-		return ms_uint_hdr_parse(&v.u, h->value, UINT32_MAX, why);
+		return ms_uint_hdr_parse(&v.u, value, UINT32_MAX, why);
 	case MS_HDR_SUPPORTED:
 	case MS_HDR_REQUIRE:
 	case MS_HDR_PROXY_REQUIRE:
 	case MS_HDR_UNSUPPORTED:
 	case MS_HDR_ALLOW:
 		/* "Supported:" with no value is legal: no extensions */
-		return h->value.len ? ms_token_hdr_parse(&v.str, h->value, why) : 0;
+		return value.len ? ms_token_hdr_parse(&v.str, value, why) : 0;
 	case MS_HDR_EVENT:
-		return ms_event_parse(&v.event, h->value, why);
+		return ms_event_parse(&v.event, value, why);
 	case MS_HDR_CONTENT_TYPE:
-		return ms_ctype_parse(&v.ctype, h->value, why);
+		return ms_ctype_parse(&v.ctype, value, why);
 	case MS_HDR_AUTHORIZATION:
 	case MS_HDR_PROXY_AUTHORIZATION:
 	case MS_HDR_WWW_AUTHENTICATE:
 	case MS_HDR_PROXY_AUTHENTICATE:
-		return ms_auth_parse(&v.auth, h->value, why);
+		return ms_auth_parse(&v.auth, value, why);
 	case MS_HDR_DATE:
-		return ms_date_parse(&v.date, h->value, why);
+		return ms_date_parse(&v.date, value, why);
 	default:
 		return 0;
 	}
@@ -84,7 +83,7 @@ static int check_typed(struct ms_msg *m)
 {
 	for (unsigned i = 0; i < m->nhdrs; i++) {
 		const char *why;
-		if (typed(&m->hdrs[i], &why) < 0)
+		if (ms_hdr_validate((enum ms_hdr_type)m->hdrs[i].type, m->hdrs[i].value, &why) < 0)
 			return ms__msg_fail_hdr(m, &m->hdrs[i], why);
 	}
 	return 0;

@@ -91,6 +91,8 @@ static size_t keepalives(struct ms_framer *f, const char *buf, size_t len, bool 
 int ms_framer_next(struct ms_framer *f, const char *buf, size_t len, size_t *skip, bool *pong)
 {
 	*pong = false;
+	if (!buf)
+		buf = "";
 	*skip = keepalives(f, buf, len, pong);
 	const char *p = buf + *skip;
 	size_t n = len - *skip;

@@ -317,6 +317,8 @@ static int body(struct ms_msg *m, const char *p, const char *end, int flags)
 
 int ms_msg_parse(struct ms_msg *m, const char *buf, size_t len, int flags)
 {
+	if (!buf)
+		buf = ""; /* (NULL, 0) is an empty message, not NULL arithmetic */
 	const char *end = buf + len, *p = buf;
 	reset(m, buf, len);
 	if (len > INT32_MAX)

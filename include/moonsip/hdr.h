@@ -92,6 +92,10 @@ MS_API const char *ms_hdr_name(enum ms_hdr_type t);
  * splits into one entry per element. */
 MS_API bool ms_hdr_is_list(enum ms_hdr_type t);
 
+/* Checks one header value with the parser of its type (a list element, as
+ * the message index splits them). 0 for types moonsip does not parse. */
+MS_API int ms_hdr_validate(enum ms_hdr_type type, struct ms_str value, const char **why);
+
 /* Request methods. Extension methods are MS_METHOD_OTHER with their text. */
 enum ms_method {
 	MS_METHOD_OTHER = 0,

@@ -283,3 +283,17 @@ TEST(date_gmt_only)
 	BAD(ms_date_parse(&t, S("Fri, 01 Jan 2010 16:00 GMT"), &why_), "bad time");
 	BAD(ms_date_parse(&t, S("Friday, 01 Jan 2010 16:00:00 GMT"), &why_), "bad weekday");
 }
+
+TEST(validate_by_type)
+{
+	const char *why = NULL;
+	ASSERT_INT(ms_hdr_validate(MS_HDR_VIA, S("SIP/2.0/UDP h;branch=z9hG4bK1"), &why), 0);
+	ASSERT_INT(ms_hdr_validate(MS_HDR_VIA, S("SIP/2.0/UDP"), &why), MS_EBADMSG);
+	ASSERT(!strcmp(why, "no space before sent-by"));
+	ASSERT_INT(ms_hdr_validate(MS_HDR_ROUTE, S("<sip:p1.example.com;lr>"), &why), 0);
+	ASSERT_INT(ms_hdr_validate(MS_HDR_MAX_FORWARDS, S("256"), &why), MS_EBADMSG);
+	ASSERT_INT(ms_hdr_validate(MS_HDR_SUPPORTED, S(""), &why), 0);
+	ASSERT_INT(ms_hdr_validate(MS_HDR_SUPPORTED, S("a b"), &why), MS_EBADMSG);
+	ASSERT_INT(ms_hdr_validate(MS_HDR_SUBJECT, S("anything \x01 at all"), &why), 0);
+	ASSERT_INT(ms_hdr_validate(MS_HDR_OTHER, S(";;,,"), &why), 0);
+}

@@ -168,6 +168,10 @@ TEST(msg_error_reasons)
 	ASSERT(!strcmp(reason_of("SIP/2.0 2000 OK\r\n\r\n", &st), "Bad status code"));
 	ASSERT_INT(st, 0);
 	ASSERT(!strcmp(reason_of("SIP/2.0 099 Low\r\n\r\n", &st), "Bad status code"));
+	struct ms_msg m;
+	ms_msg_init(&m);
+	ASSERT_INT(ms_msg_parse(&m, NULL, 0, MS_PARSE_DGRAM), MS_EBADMSG);
+	ms_msg_free(&m);
 	/* the echoed header name is kept printable */
 	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nX-\xc3\xa9: y\r\n\r\n", &st), "Bad X-: no colon after header name"));
 }
