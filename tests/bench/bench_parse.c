@@ -324,7 +324,11 @@ int main(int argc, char **argv)
 #ifndef __OPTIMIZE__
 	printf("warning: built without optimisation (use -DCMAKE_BUILD_TYPE=Release)\n");
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
+	printf("compiler: gcc %s\n\n", __VERSION__);
+#else
 	printf("compiler: %s\n\n", __VERSION__);
+#endif
 	printf("%-22s %6s %5s  %-16s %9s %9s %10s %10s\n", "message", "bytes", "hdrs", "mode", "ns/msg",
 	       "MB/s", "ms allocs", COUNT_LIBC ? "mallocs" : "mallocs(n/a)");
 	int bad = 0;

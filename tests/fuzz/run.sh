@@ -10,7 +10,7 @@
 # Environment:
 #   MS_FUZZ_SECONDS  run time of each target (default 15)
 #   MS_FUZZ_TARGETS  which targets (default "msg uri frame sdp")
-#   MS_FUZZ_CFLAGS   extra C flags for the build, e.g. -DMS_FUZZ_EDIT
+#   MS_FUZZ_CFLAGS   extra C flags for the build
 #   MS_FUZZ_WORK     directory for corpora, logs and reproducers (default: a
 #                    new temporary directory, removed when all targets pass)
 set -uo pipefail
@@ -19,7 +19,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-fuzz}
 secs=${MS_FUZZ_SECONDS:-15}
 targets=${MS_FUZZ_TARGETS:-msg uri frame sdp}
-cc=${CC_FUZZ:-clang-14}
+cc=clang-14
 
 # Inputs longer than a target needs only slow it down: a URI is short, a
 # stream holds several messages.
@@ -33,11 +33,12 @@ max_len() {
 	esac
 }
 
+mkdir -p "$build"
 if ! cmake -S "$src" -B "$build" -DMOONSIP_FUZZ=ON -DMOONSIP_SANITIZE=address,undefined \
 	-DCMAKE_C_COMPILER="$cc" -DMOONSIP_TESTS=OFF -DCMAKE_C_FLAGS="${MS_FUZZ_CFLAGS:-}" \
-	>"${TMPDIR:-/tmp}/moonsip-fuzz-cmake.log" 2>&1; then
-	cat "${TMPDIR:-/tmp}/moonsip-fuzz-cmake.log" >&2
-	echo "FAIL fuzz: configure failed"
+	>"$build/fuzz-cmake.log" 2>&1; then
+	tail -n 40 "$build/fuzz-cmake.log" >&2
+	echo "FAIL fuzz: configure failed (log: $build/fuzz-cmake.log)"
 	exit 2
 fi
 bins=()
