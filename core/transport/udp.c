@@ -1,0 +1,166 @@
+/* UDP: batch receive with recvmmsg, ICMP errors through IP_RECVERR. */
+#define _GNU_SOURCE /* recvmmsg */
+#include "transport/udp.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+
+/* Datagrams per recvmmsg call, and calls per readiness event: enough to
+ * amortise the syscall under load, bounded so one socket cannot starve the
+ * loop. */
+#define BATCH 16
+#define ROUNDS 8
+#define DGRAM_MAX 65535
+
+struct ms_udp {
+	ev_io io;
+	struct ev_loop *loop;
+	int fd;
+	struct sockaddr_storage local;
+	ms__udp_recv_cb recv_cb;
+	ms__udp_error_cb error_cb;
+	void *arg;
+	struct sockaddr_storage from[BATCH];
+	struct iovec iov[BATCH];
+	struct mmsghdr msgs[BATCH];
+	char bufs[BATCH][DGRAM_MAX + 1];
+};
+
+/* The error queue names the destination that was unreachable. */
+static void drain_errors(struct ms_udp *u)
+{
+	for (int i = 0; i < BATCH; i++) {
+		struct sockaddr_storage dst;
+		char ctl[512], data[1];
+		struct iovec iov = { data, sizeof data };
+		struct msghdr mh = { .msg_name = &dst, .msg_namelen = sizeof dst, .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+		memset(&dst, 0, sizeof dst);
+		if (recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+				continue;
+			struct sock_extended_err ee;
+			memcpy(&ee, CMSG_DATA(c), sizeof ee);
+			if (u->error_cb && (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6))
+				u->error_cb(u, &dst, (int)ee.ee_errno, u->arg);
+		}
+	}
+}
+
+static void prepare(struct ms_udp *u)
+{
+	for (int i = 0; i < BATCH; i++) {
+		u->iov[i] = (struct iovec){ u->bufs[i], DGRAM_MAX };
+		u->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &u->from[i], .msg_namelen = sizeof u->from[i],
+						      .msg_iov = &u->iov[i], .msg_iovlen = 1 };
+	}
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ms_udp *u = (struct ms_udp *)w;
+	(void)loop;
+	(void)revents;
+	for (int round = 0; round < ROUNDS; round++) {
+		prepare(u);
+		int n = recvmmsg(u->fd, u->msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			drain_errors(u); /* ECONNREFUSED and friends: an ICMP error is queued */
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			/* A NUL past the datagram: cheap insurance for code that
+			 * prints it; the parser never reads it. */
+			u->bufs[i][u->msgs[i].msg_len] = 0;
+			u->recv_cb(u, u->bufs[i], u->msgs[i].msg_len, &u->from[i], u->arg);
+		}
+		if (n < BATCH)
+			return;
+	}
+}
+
+static int set_options(int fd, int family)
+{
+	int on = 1;
+	if (family == AF_INET)
+		return setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+	return setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
+}
+
+int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockaddr_storage *addr,
+		 ms__udp_recv_cb recv_cb, ms__udp_error_cb error_cb, void *arg)
+{
+	struct ms_udp *u = ms__calloc(1, sizeof *u);
+	if (!u)
+		return MS_ENOMEM;
+	int rc;
+	socklen_t len = sizeof u->local;
+	u->fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->fd < 0 || set_options(u->fd, addr->ss_family) < 0 ||
+	    bind(u->fd, (const struct sockaddr *)addr, ms_addr_len(addr)) < 0 ||
+	    getsockname(u->fd, (struct sockaddr *)&u->local, &len) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	u->loop = loop;
+	u->recv_cb = recv_cb;
+	u->error_cb = error_cb;
+	u->arg = arg;
+	ev_io_init(&u->io, on_readable, u->fd, EV_READ);
+	ev_io_start(loop, &u->io);
+	*out = u;
+	return 0;
+fail:
+	if (u->fd >= 0)
+		close(u->fd);
+	ms__free(u);
+	return rc;
+}
+
+const struct sockaddr_storage *ms__udp_local(const struct ms_udp *u)
+{
+	return &u->local;
+}
+
+int ms__udp_send(struct ms_udp *u, const struct sockaddr_storage *dst, const void *buf, size_t len)
+{
+	ssize_t n = sendto(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)dst,
+			   ms_addr_len(dst));
+	if (n < 0) {
+		int err = errno;
+		/* A queued ICMP error surfaces on the next call; it concerns an
+		 * earlier datagram, so report it and try this one again. */
+		if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
+			drain_errors(u);
+			n = sendto(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)dst,
+				   ms_addr_len(dst));
+			if (n >= 0)
+				return 0;
+			err = errno;
+		}
+		return -err;
+	}
+	return 0;
+}
+
+void ms__udp_close(struct ms_udp *u)
+{
+	if (!u)
+		return;
+	ev_io_stop(u->loop, &u->io);
+	close(u->fd);
+	ms__free(u);
+}
