@@ -34,20 +34,20 @@ unsigned ms_msg_hdr_count(const struct ms_msg *m, enum ms_hdr_type t)
 
 /* Parse-once caching: 'bit' in m->parsed says the view is ready. A failed
  * parse is not cached, so the error is recorded again on the next call. */
-#define CACHED(bit, type, first_hdr, parse_call)                              \
-	do {                                                                  \
-		if (m->parsed & (bit))                                        \
-			return (first_hdr);                                   \
-		const struct ms_hdr *h = ms_msg_hdr(m, (type));               \
-		const char *why;                                              \
-		if (!h)                                                       \
-			return NULL;                                          \
-		if ((parse_call) < 0) {                                       \
-			ms__msg_fail_hdr(m, h, why);                          \
-			return NULL;                                          \
-		}                                                             \
-		m->parsed |= (bit);                                           \
-		return (first_hdr);                                           \
+#define CACHED(bit, type, first_hdr, parse_call)                \
+	do {                                                    \
+		if (m->parsed & (bit))                          \
+			return (first_hdr);                     \
+		const struct ms_hdr *h = ms_msg_hdr(m, (type)); \
+		const char *why;                                \
+		if (!h)                                         \
+			return NULL;                            \
+		if ((parse_call) < 0) {                         \
+			ms__msg_fail_hdr(m, h, why);            \
+			return NULL;                            \
+		}                                               \
+		m->parsed |= (bit);                             \
+		return (first_hdr);                             \
 	} while (0)
 
 const struct ms_via *ms_msg_via(struct ms_msg *m)
@@ -77,11 +77,12 @@ const struct ms_str *ms_msg_call_id(struct ms_msg *m)
 
 const struct ms_contact *ms_msg_contact(struct ms_msg *m)
 {
-	CACHED(MS_MSG_HAVE_CONTACT, MS_HDR_CONTACT, &m->contact, ms_contact_parse(&m->contact, h->value, &why));
+	CACHED(MS_MSG_HAVE_CONTACT, MS_HDR_CONTACT, &m->contact,
+	       ms_contact_parse(&m->contact, h->value, &why));
 }
 
-static int cached_uint(struct ms_msg *m, uint32_t bit, enum ms_hdr_type t, uint32_t max,
-		       uint32_t *slot, uint32_t *out)
+static int cached_uint(struct ms_msg *m, uint32_t bit, enum ms_hdr_type t, uint32_t max, uint32_t *slot,
+		       uint32_t *out)
 {
 	if (!(m->parsed & bit)) {
 		const struct ms_hdr *h = ms_msg_hdr(m, t);

@@ -5,7 +5,11 @@
 #include "moonsip/hdr.h"
 #include "msg/lex.h"
 
-#define FAIL(text) do { *why = (text); return MS_EBADMSG; } while (0)
+#define FAIL(text)                 \
+	do {                       \
+		*why = (text);     \
+		return MS_EBADMSG; \
+	} while (0)
 
 /* One auth-param: token EQUAL ( token / quoted-string ). The caller has
  * consumed the comma before it. */

@@ -33,8 +33,8 @@ static int put(struct ms_buf *b, const struct ms_str *s, size_t n)
 	return rc;
 }
 
-#define PUT(b, ...)                                                           \
-	put((b), (const struct ms_str[]){ __VA_ARGS__ },                      \
+#define PUT(b, ...)                                      \
+	put((b), (const struct ms_str[]){ __VA_ARGS__ }, \
 	    sizeof((const struct ms_str[]){ __VA_ARGS__ }) / sizeof(struct ms_str))
 
 int ms_build_request_line(struct ms_buf *b, struct ms_str method, struct ms_str uri)
@@ -168,10 +168,10 @@ static const struct {
 	{ 181, "Call Is Being Forwarded" },
 	{ 182, "Queued" },
 	{ 183, "Session Progress" },
-	{ 199, "Early Dialog Terminated" },          /* RFC 6228 */
+	{ 199, "Early Dialog Terminated" }, /* RFC 6228 */
 	{ 200, "OK" },
-	{ 202, "Accepted" },                         /* RFC 6665 */
-	{ 204, "No Notification" },                  /* RFC 5839 */
+	{ 202, "Accepted" },        /* RFC 6665 */
+	{ 204, "No Notification" }, /* RFC 5839 */
 	{ 300, "Multiple Choices" },
 	{ 301, "Moved Permanently" },
 	{ 302, "Moved Temporarily" },
@@ -187,15 +187,15 @@ static const struct {
 	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" },
 	{ 410, "Gone" },
-	{ 412, "Conditional Request Failed" },       /* RFC 3903 */
+	{ 412, "Conditional Request Failed" }, /* RFC 3903 */
 	{ 413, "Request Entity Too Large" },
 	{ 414, "Request-URI Too Long" },
 	{ 415, "Unsupported Media Type" },
 	{ 416, "Unsupported URI Scheme" },
-	{ 417, "Unknown Resource-Priority" },        /* RFC 4412 */
+	{ 417, "Unknown Resource-Priority" }, /* RFC 4412 */
 	{ 420, "Bad Extension" },
 	{ 421, "Extension Required" },
-	{ 422, "Session Interval Too Small" },       /* RFC 4028 */
+	{ 422, "Session Interval Too Small" }, /* RFC 4028 */
 	{ 423, "Interval Too Brief" },
 	{ 424, "Bad Location Information" },         /* RFC 6442 */
 	{ 428, "Use Identity Header" },              /* RFC 8224 */
@@ -218,10 +218,10 @@ static const struct {
 	{ 486, "Busy Here" },
 	{ 487, "Request Terminated" },
 	{ 488, "Not Acceptable Here" },
-	{ 489, "Bad Event" },                        /* RFC 6665 */
+	{ 489, "Bad Event" }, /* RFC 6665 */
 	{ 491, "Request Pending" },
 	{ 493, "Undecipherable" },
-	{ 494, "Security Agreement Required" },      /* RFC 3329 */
+	{ 494, "Security Agreement Required" }, /* RFC 3329 */
 	{ 500, "Server Internal Error" },
 	{ 501, "Not Implemented" },
 	{ 502, "Bad Gateway" },
@@ -230,13 +230,13 @@ static const struct {
 	{ 505, "Version Not Supported" },
 	{ 513, "Message Too Large" },
 	{ 555, "Push Notification Service Not Supported" }, /* RFC 8599 */
-	{ 580, "Precondition Failure" },             /* RFC 3312 */
+	{ 580, "Precondition Failure" },                    /* RFC 3312 */
 	{ 600, "Busy Everywhere" },
 	{ 603, "Decline" },
 	{ 604, "Does Not Exist Anywhere" },
 	{ 606, "Not Acceptable" },
-	{ 607, "Unwanted" },                         /* RFC 8197 */
-	{ 608, "Rejected" },                         /* RFC 8688 */
+	{ 607, "Unwanted" }, /* RFC 8197 */
+	{ 608, "Rejected" }, /* RFC 8688 */
 };
 
 const char *ms_reason_phrase(unsigned code)

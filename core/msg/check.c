@@ -33,8 +33,7 @@ int ms_hdr_validate(enum ms_hdr_type type, struct ms_str value, const char **why
 		int64_t date;
 	} v;
 	switch (type) {
-	case MS_HDR_VIA:
-		return ms_via_parse(&v.via, value, why);
+	case MS_HDR_VIA: return ms_via_parse(&v.via, value, why);
 	case MS_HDR_FROM:
 	case MS_HDR_TO:
 	case MS_HDR_ROUTE:
@@ -43,19 +42,13 @@ int ms_hdr_validate(enum ms_hdr_type type, struct ms_str value, const char **why
 	case MS_HDR_SERVICE_ROUTE:
 	case MS_HDR_REPLY_TO:
 	case MS_HDR_REFER_TO:
-	case MS_HDR_REFERRED_BY:
-		return ms_nameaddr_parse(&v.na, value, why);
-	case MS_HDR_CONTACT:
-		return ms_contact_parse(&v.contact, value, why);
-	case MS_HDR_CSEQ:
-		return ms_cseq_parse(&v.cseq, value, why);
-	case MS_HDR_CALL_ID:
-		return ms_callid_parse(&v.str, value, why);
-	case MS_HDR_MAX_FORWARDS:
-		return ms_uint_hdr_parse(&v.u, value, 255, why);
+	case MS_HDR_REFERRED_BY: return ms_nameaddr_parse(&v.na, value, why);
+	case MS_HDR_CONTACT: return ms_contact_parse(&v.contact, value, why);
+	case MS_HDR_CSEQ: return ms_cseq_parse(&v.cseq, value, why);
+	case MS_HDR_CALL_ID: return ms_callid_parse(&v.str, value, why);
+	case MS_HDR_MAX_FORWARDS: return ms_uint_hdr_parse(&v.u, value, 255, why);
 	case MS_HDR_EXPIRES:
-	case MS_HDR_MIN_EXPIRES:
-		return ms_uint_hdr_parse(&v.u, value, UINT32_MAX, why);
+	case MS_HDR_MIN_EXPIRES: return ms_uint_hdr_parse(&v.u, value, UINT32_MAX, why);
 	case MS_HDR_SUPPORTED:
 	case MS_HDR_REQUIRE:
 	case MS_HDR_PROXY_REQUIRE:
@@ -63,19 +56,14 @@ int ms_hdr_validate(enum ms_hdr_type type, struct ms_str value, const char **why
 	case MS_HDR_ALLOW:
 		/* "Supported:" with no value is legal: no extensions */
 		return value.len ? ms_token_hdr_parse(&v.str, value, why) : 0;
-	case MS_HDR_EVENT:
-		return ms_event_parse(&v.event, value, why);
-	case MS_HDR_CONTENT_TYPE:
-		return ms_ctype_parse(&v.ctype, value, why);
+	case MS_HDR_EVENT: return ms_event_parse(&v.event, value, why);
+	case MS_HDR_CONTENT_TYPE: return ms_ctype_parse(&v.ctype, value, why);
 	case MS_HDR_AUTHORIZATION:
 	case MS_HDR_PROXY_AUTHORIZATION:
 	case MS_HDR_WWW_AUTHENTICATE:
-	case MS_HDR_PROXY_AUTHENTICATE:
-		return ms_auth_parse(&v.auth, value, why);
-	case MS_HDR_DATE:
-		return ms_date_parse(&v.date, value, why);
-	default:
-		return 0;
+	case MS_HDR_PROXY_AUTHENTICATE: return ms_auth_parse(&v.auth, value, why);
+	case MS_HDR_DATE: return ms_date_parse(&v.date, value, why);
+	default: return 0;
 	}
 }
 
@@ -95,7 +83,8 @@ static int check_request(struct ms_msg *m)
 	if (!ruri)
 		return MS_EBADMSG;
 	if (ruri->headers.len)
-		return ms__msg_fail(m, "headers not allowed", MS_STR("Request-URI"), ruri->text.s, MS_EBADMSG);
+		return ms__msg_fail(m, "headers not allowed", MS_STR("Request-URI"), ruri->text.s,
+				    MS_EBADMSG);
 	const struct ms_cseq *cseq = ms_msg_cseq(m);
 	if (cseq && !ms_str_eq(cseq->method_s, m->method_s))
 		return ms__msg_fail(m, "method does not match the request method", MS_STR("CSeq"),

@@ -228,9 +228,7 @@ static int position(const struct ms_edit *e, struct ms_str name, enum ms_edit_wh
 		h = ms_msg_hdr_by_name(m, name.s, name.len);
 		*at = h ? h->field_off : m->nhdrs ? m->hdrs[0].field_off : (uint32_t)m->hdr_end;
 		return 0;
-	case MS_EDIT_BOTTOM:
-		*at = (uint32_t)m->hdr_end;
-		return 0;
+	case MS_EDIT_BOTTOM: *at = (uint32_t)m->hdr_end; return 0;
 	case MS_EDIT_BEFORE:
 	case MS_EDIT_AFTER:
 		if (entry_index(e, ref) < 0)

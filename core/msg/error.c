@@ -51,10 +51,13 @@ size_t ms_msg_error(const struct ms_msg *m, char *out, size_t size)
 		if (name)
 			n = snprintf(out, size, "Bad %s: %s", name, m->err.what);
 		else
-			n = snprintf(out, size, "Bad %.*s: %s", (int)(m->err.hdr.len > 40 ? 40 : m->err.hdr.len),
-				     m->err.hdr.s, m->err.what);
+			n = snprintf(out, size, "Bad %.*s: %s",
+				     (int)(m->err.hdr.len > 40 ? 40 : m->err.hdr.len), m->err.hdr.s,
+				     m->err.what);
 	} else {
-		n = snprintf(out, size, "%c%s", m->err.what[0] >= 'a' && m->err.what[0] <= 'z' ? m->err.what[0] - 32 : m->err.what[0],
+		n = snprintf(out, size, "%c%s",
+			     m->err.what[0] >= 'a' && m->err.what[0] <= 'z' ? m->err.what[0] - 32
+									    : m->err.what[0],
 			     m->err.what + 1);
 	}
 	if (n < 0 || size == 0)

@@ -269,37 +269,26 @@ static enum ms_hdr_type lookup_full(const char *n, size_t len)
 
 /* Types whose values are comma-separated lists (RFC 3261 §7.3.1). */
 static const bool is_list[MS_HDR__COUNT] = {
-	[MS_HDR_ACCEPT] = true,
-	[MS_HDR_ACCEPT_CONTACT] = true,
-	[MS_HDR_ACCEPT_ENCODING] = true,
-	[MS_HDR_ACCEPT_LANGUAGE] = true,
-	[MS_HDR_ALERT_INFO] = true,
-	[MS_HDR_ALLOW] = true,
-	[MS_HDR_ALLOW_EVENTS] = true,
-	[MS_HDR_CALL_INFO] = true,
-	[MS_HDR_CONTACT] = true,
-	[MS_HDR_CONTENT_ENCODING] = true,
-	[MS_HDR_CONTENT_LANGUAGE] = true,
-	[MS_HDR_ERROR_INFO] = true,
-	[MS_HDR_IN_REPLY_TO] = true,
-	[MS_HDR_PATH] = true,
-	[MS_HDR_PROXY_REQUIRE] = true,
-	[MS_HDR_RECORD_ROUTE] = true,
-	[MS_HDR_REJECT_CONTACT] = true,
-	[MS_HDR_REQUEST_DISPOSITION] = true,
-	[MS_HDR_REQUIRE] = true,
-	[MS_HDR_ROUTE] = true,
-	[MS_HDR_SERVICE_ROUTE] = true,
-	[MS_HDR_SUPPORTED] = true,
-	[MS_HDR_UNSUPPORTED] = true,
-	[MS_HDR_VIA] = true,
+	[MS_HDR_ACCEPT] = true,           [MS_HDR_ACCEPT_CONTACT] = true,
+	[MS_HDR_ACCEPT_ENCODING] = true,  [MS_HDR_ACCEPT_LANGUAGE] = true,
+	[MS_HDR_ALERT_INFO] = true,       [MS_HDR_ALLOW] = true,
+	[MS_HDR_ALLOW_EVENTS] = true,     [MS_HDR_CALL_INFO] = true,
+	[MS_HDR_CONTACT] = true,          [MS_HDR_CONTENT_ENCODING] = true,
+	[MS_HDR_CONTENT_LANGUAGE] = true, [MS_HDR_ERROR_INFO] = true,
+	[MS_HDR_IN_REPLY_TO] = true,      [MS_HDR_PATH] = true,
+	[MS_HDR_PROXY_REQUIRE] = true,    [MS_HDR_RECORD_ROUTE] = true,
+	[MS_HDR_REJECT_CONTACT] = true,   [MS_HDR_REQUEST_DISPOSITION] = true,
+	[MS_HDR_REQUIRE] = true,          [MS_HDR_ROUTE] = true,
+	[MS_HDR_SERVICE_ROUTE] = true,    [MS_HDR_SUPPORTED] = true,
+	[MS_HDR_UNSUPPORTED] = true,      [MS_HDR_VIA] = true,
 	[MS_HDR_WARNING] = true,
 };
 
 enum ms_hdr_type ms__hdr_lookup_lower(const char *low, size_t len)
 {
 	if (len == 1)
-		return (low[0] >= 'a' && low[0] <= 'z') ? (enum ms_hdr_type)compact[low[0] - 'a'] : MS_HDR_OTHER;
+		return (low[0] >= 'a' && low[0] <= 'z') ? (enum ms_hdr_type)compact[low[0] - 'a']
+							: MS_HDR_OTHER;
 	return len <= MS__HDR_NAME_MAX ? lookup_full(low, len) : MS_HDR_OTHER;
 }
 

@@ -190,8 +190,9 @@ struct ms_str ms__str_trim(struct ms_str s)
 		s.s++;
 		s.len--;
 	}
-	while (s.len && (s.s[s.len - 1] == ' ' || s.s[s.len - 1] == '\t' ||
-			 s.s[s.len - 1] == '\r' || s.s[s.len - 1] == '\n'))
+	while (s.len &&
+	       (s.s[s.len - 1] == ' ' || s.s[s.len - 1] == '\t' || s.s[s.len - 1] == '\r' ||
+		s.s[s.len - 1] == '\n'))
 		s.len--;
 	return s;
 }

@@ -10,14 +10,14 @@
 #include "moonsip/base.h"
 
 enum {
-	MS_CC_TOKEN = 1 << 0,  /* RFC 3261 token */
-	MS_CC_WORD = 1 << 1,   /* word (Call-ID) */
-	MS_CC_UNRES = 1 << 2,  /* unreserved: alphanum and mark */
-	MS_CC_USER = 1 << 3,   /* user-unreserved, plus unreserved */
-	MS_CC_PASS = 1 << 4,   /* password characters, plus unreserved */
-	MS_CC_PARAM = 1 << 5,  /* paramchar, plus unreserved */
-	MS_CC_HNV = 1 << 6,    /* hname/hvalue, plus unreserved */
-	MS_CC_HOST = 1 << 7,   /* hostname: alphanum, '-', '.' */
+	MS_CC_TOKEN = 1 << 0, /* RFC 3261 token */
+	MS_CC_WORD = 1 << 1,  /* word (Call-ID) */
+	MS_CC_UNRES = 1 << 2, /* unreserved: alphanum and mark */
+	MS_CC_USER = 1 << 3,  /* user-unreserved, plus unreserved */
+	MS_CC_PASS = 1 << 4,  /* password characters, plus unreserved */
+	MS_CC_PARAM = 1 << 5, /* paramchar, plus unreserved */
+	MS_CC_HNV = 1 << 6,   /* hname/hvalue, plus unreserved */
+	MS_CC_HOST = 1 << 7,  /* hostname: alphanum, '-', '.' */
 };
 
 extern const uint8_t ms__cc[256];

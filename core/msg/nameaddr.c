@@ -6,7 +6,11 @@
 #include "moonsip/hdr.h"
 #include "msg/lex.h"
 
-#define FAIL(text) do { *why = (text); return MS_EBADMSG; } while (0)
+#define FAIL(text)                 \
+	do {                       \
+		*why = (text);     \
+		return MS_EBADMSG; \
+	} while (0)
 
 /* display-name = *(token LWS) / quoted-string, then "<" addr-spec ">".
  * Returns 1 when a name-addr was parsed, 0 when the value is an addr-spec

@@ -140,7 +140,8 @@ static struct ms_hdr *new_entry(struct ms_msg *m, struct ms_str name)
 	if (m->nhdrs == m->cap) {
 		int rc = grow(m);
 		if (rc) {
-			ms__msg_fail(m, rc == MS_ENOMEM ? "out of memory" : "too many header fields", name, name.s, rc);
+			ms__msg_fail(m, rc == MS_ENOMEM ? "out of memory" : "too many header fields", name,
+				     name.s, rc);
 			return NULL;
 		}
 	}

@@ -5,7 +5,11 @@
 #include "moonsip/hdr.h"
 #include "msg/lex.h"
 
-#define FAIL(text) do { *why = (text); return MS_EBADMSG; } while (0)
+#define FAIL(text)                 \
+	do {                       \
+		*why = (text);     \
+		return MS_EBADMSG; \
+	} while (0)
 
 int ms_cseq_parse(struct ms_cseq *c, struct ms_str value, const char **why)
 {
@@ -74,8 +78,8 @@ int ms_token_hdr_parse(struct ms_str *out, struct ms_str value, const char **why
 }
 
 /* The parameter list after a leading item; 'params' spans all of it. */
-static int params(struct ms_lex *l, struct ms_str *params, const char *key,
-		  struct ms_str *keyval, const char **why)
+static int params(struct ms_lex *l, struct ms_str *params, const char *key, struct ms_str *keyval,
+		  const char **why)
 {
 	const char *start = NULL;
 	struct ms_str name, val;

@@ -7,7 +7,11 @@
 #include "msg/host.h"
 #include "msg/lex.h"
 
-#define FAIL(text) do { *why = (text); return MS_EBADMSG; } while (0)
+#define FAIL(text)                 \
+	do {                       \
+		*why = (text);     \
+		return MS_EBADMSG; \
+	} while (0)
 
 /* A run of characters of class 'cls' or %HH escapes; returns the end. */
 static const char *span_esc(const char *p, const char *end, unsigned cls, bool *bad)
@@ -223,11 +227,8 @@ int ms_uri_parse(struct ms_uri *u, const char *s, size_t len, const char **why)
 		u->scheme = MS_URI_TEL;
 	switch (u->scheme) {
 	case MS_URI_SIP:
-	case MS_URI_SIPS:
-		return parse_sip(u, p, end, why);
-	case MS_URI_TEL:
-		return parse_tel(u, p, end, why);
-	default:
-		return parse_opaque(u, p, end, why);
+	case MS_URI_SIPS: return parse_sip(u, p, end, why);
+	case MS_URI_TEL: return parse_tel(u, p, end, why);
+	default: return parse_opaque(u, p, end, why);
 	}
 }

@@ -132,7 +132,7 @@ bool ms_uri_equal(const struct ms_uri *a, const struct ms_uri *b)
 		return false;
 	if (a->scheme == MS_URI_TEL)
 		return params_match(a->params, b->params) && params_match(b->params, a->params);
-	return host_eq(a, b) && a->port == b->port &&
-	       params_match(a->params, b->params) && params_match(b->params, a->params) &&
-	       headers_in(a->headers, b->headers) && headers_in(b->headers, a->headers);
+	return host_eq(a, b) && a->port == b->port && params_match(a->params, b->params) &&
+		params_match(b->params, a->params) && headers_in(a->headers, b->headers) &&
+		headers_in(b->headers, a->headers);
 }

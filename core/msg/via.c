@@ -6,13 +6,16 @@
 #include "msg/host.h"
 #include "msg/lex.h"
 
-#define FAIL(text) do { *why = (text); return MS_EBADMSG; } while (0)
+#define FAIL(text)                 \
+	do {                       \
+		*why = (text);     \
+		return MS_EBADMSG; \
+	} while (0)
 
 static int sent_protocol(struct ms_via *v, struct ms_lex *l, const char **why)
 {
-	if (!ms__lex_token(l, &v->protocol) || !ms__lex_sep(l, '/') ||
-	    !ms__lex_token(l, &v->version) || !ms__lex_sep(l, '/') ||
-	    !ms__lex_token(l, &v->transport))
+	if (!ms__lex_token(l, &v->protocol) || !ms__lex_sep(l, '/') || !ms__lex_token(l, &v->version) ||
+	    !ms__lex_sep(l, '/') || !ms__lex_token(l, &v->transport))
 		FAIL("bad sent-protocol");
 	if (!ms__lex_lws(l))
 		FAIL("no space before sent-by");

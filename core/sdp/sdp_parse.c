@@ -297,8 +297,9 @@ static int check_order(struct parser *p, char type)
 	const char *once = p->in_media ? media_once : session_once;
 	const char *at = strchr(order, type);
 	if (!at)
-		return fail(p, strchr(session_order, type) ? "line type not allowed in a media section"
-							   : "unknown line type");
+		return fail(p,
+			    strchr(session_order, type) ? "line type not allowed in a media section"
+							: "unknown line type");
 	int rank = (int)(at - order);
 	uint32_t bit = 1u << (type - 'a');
 	if (type == 'r' && p->prev != 't' && p->prev != 'r')
@@ -318,14 +319,10 @@ static int check_value(struct parser *p, char type, struct ms_str value)
 	struct ms_sdp_conn c;
 	struct ms_sdp_media m;
 	switch (type) {
-	case 'v':
-		return ms_str_eq(value, MS_STR("0")) ? 0 : fail(p, "v= is not 0");
-	case 'o':
-		return parse_origin(value, &o) ? fail(p, "o= line needs 6 fields") : 0;
-	case 'c':
-		return parse_conn(value, &c) ? fail(p, "c= line is not nettype addrtype address") : 0;
-	case 'm':
-		return parse_media(value, &m, &p->why);
+	case 'v': return ms_str_eq(value, MS_STR("0")) ? 0 : fail(p, "v= is not 0");
+	case 'o': return parse_origin(value, &o) ? fail(p, "o= line needs 6 fields") : 0;
+	case 'c': return parse_conn(value, &c) ? fail(p, "c= line is not nettype addrtype address") : 0;
+	case 'm': return parse_media(value, &m, &p->why);
 	}
 	return 0;
 }

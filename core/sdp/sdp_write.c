@@ -34,8 +34,8 @@ struct ms_sdp_chunk {
 typedef bool (*line_pred)(const struct ms_sdp_line *l, const void *arg);
 
 static const char *const ice_attrs[] = {
-	"candidate", "remote-candidates", "end-of-candidates", "ice-ufrag", "ice-pwd",
-	"ice-options", "ice-lite", "ice-mismatch", "ice-pacing",
+	"candidate",   "remote-candidates", "end-of-candidates", "ice-ufrag",  "ice-pwd",
+	"ice-options", "ice-lite",          "ice-mismatch",      "ice-pacing",
 };
 
 void ms_sdp_free(struct ms_sdp *sdp)
@@ -112,7 +112,7 @@ static bool is_text(struct ms_str s)
 }
 
 /* One field: visible ASCII, none of the characters in 'not'. */
-static bool is_word(struct ms_str s, const char *not)
+static bool is_word(struct ms_str s, const char * not )
 {
 	if (s.len == 0 || s.len > TEXT_MAX)
 		return false;

@@ -137,7 +137,8 @@ int ms_listen_parse(struct ms_listen_spec *out, const char *spec, const char **w
 			he = end;
 	}
 	uint32_t port = out->proto == MS_PROTO_TLS ? 5061 : 5060;
-	if (*he == ':' && ms_str_to_u32((struct ms_str){ he + 1, (size_t)(end - he - 1) }, 65535, &port) < 0) {
+	if (*he == ':' &&
+	    ms_str_to_u32((struct ms_str){ he + 1, (size_t)(end - he - 1) }, 65535, &port) < 0) {
 		*why = "bad port";
 		return MS_EINVAL;
 	}

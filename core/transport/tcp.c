@@ -24,13 +24,13 @@ struct conn {
 	int fd;
 	struct sockaddr_storage peer;
 	bool connecting;
-	bool dead;       /* dropped while a callback ran: freed after it */
-	unsigned busy;   /* callbacks running on this connection */
+	bool dead;     /* dropped while a callback ran: freed after it */
+	unsigned busy; /* callbacks running on this connection */
 	struct ms_framer fr;
 	struct ms_buf in;
-	size_t in_off;   /* consumed bytes at the front of 'in' */
+	size_t in_off; /* consumed bytes at the front of 'in' */
 	struct ms_buf out;
-	size_t out_off;  /* sent bytes at the front of 'out' */
+	size_t out_off; /* sent bytes at the front of 'out' */
 };
 
 struct ms_tcp {
@@ -281,7 +281,8 @@ static struct conn *connect_to(struct ms_tcp *t, const struct sockaddr_storage *
 		return NULL;
 	}
 	int fd = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (const struct sockaddr *)dst, ms_addr_len(dst)) < 0 && errno != EINPROGRESS)) {
+	if (fd < 0 ||
+	    (connect(fd, (const struct sockaddr *)dst, ms_addr_len(dst)) < 0 && errno != EINPROGRESS)) {
 		*rc = -errno;
 		if (fd >= 0)
 			close(fd);

@@ -14,10 +14,10 @@ struct ev_loop;
 struct ms_tcp;
 
 struct ms_tcp_config {
-	size_t max_msg;        /* largest message, default 64 KiB */
-	unsigned max_conns;    /* default 1024 */
-	uint32_t idle_ms;      /* close a connection silent this long, default 120 s */
-	uint32_t stall_ms;     /* close one stuck mid-message this long, default 10 s */
+	size_t max_msg;     /* largest message, default 64 KiB */
+	unsigned max_conns; /* default 1024 */
+	uint32_t idle_ms;   /* close a connection silent this long, default 120 s */
+	uint32_t stall_ms;  /* close one stuck mid-message this long, default 10 s */
 };
 
 /* One framed message from connection 'conn' (valid for the call only). */
@@ -26,12 +26,13 @@ typedef void (*ms__tcp_msg_cb)(struct ms_tcp *t, uint64_t conn, const struct soc
 /* A connection ended: err is 0 for an orderly close or idleness, else the
  * negative error ("why" says what happened, for the log). Messages queued
  * on it are lost; the transaction layer learns it from here. */
-typedef void (*ms__tcp_close_cb)(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, int err,
-				 const char *why, void *arg);
+typedef void (*ms__tcp_close_cb)(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer,
+				 int err, const char *why, void *arg);
 
 /* Listens on 'addr' (NULL: no listener, outgoing connections only). */
 int ms__tcp_open(struct ms_tcp **out, struct ev_loop *loop, const struct sockaddr_storage *addr,
-		 const struct ms_tcp_config *cfg, ms__tcp_msg_cb msg_cb, ms__tcp_close_cb close_cb, void *arg);
+		 const struct ms_tcp_config *cfg, ms__tcp_msg_cb msg_cb, ms__tcp_close_cb close_cb,
+		 void *arg);
 const struct sockaddr_storage *ms__tcp_local(const struct ms_tcp *t);
 /* Sends on connection 'conn' when it is still open, else on any open
  * connection to 'dst', else on a new one (connected without blocking; the

@@ -41,8 +41,12 @@ static void drain_errors(struct ms_udp *u)
 		struct sockaddr_storage dst;
 		char ctl[512], data[1];
 		struct iovec iov = { data, sizeof data };
-		struct msghdr mh = { .msg_name = &dst, .msg_namelen = sizeof dst, .msg_iov = &iov,
-				     .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+		struct msghdr mh = { .msg_name = &dst,
+				     .msg_namelen = sizeof dst,
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof ctl };
 		memset(&dst, 0, sizeof dst);
 		if (recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			return;
@@ -52,7 +56,8 @@ static void drain_errors(struct ms_udp *u)
 				continue;
 			struct sock_extended_err ee;
 			memcpy(&ee, CMSG_DATA(c), sizeof ee);
-			if (u->error_cb && (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6))
+			if (u->error_cb &&
+			    (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6))
 				u->error_cb(u, &dst, (int)ee.ee_errno, u->arg);
 		}
 	}
@@ -62,8 +67,10 @@ static void prepare(struct ms_udp *u)
 {
 	for (int i = 0; i < BATCH; i++) {
 		u->iov[i] = (struct iovec){ u->bufs[i], DGRAM_MAX };
-		u->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &u->from[i], .msg_namelen = sizeof u->from[i],
-						      .msg_iov = &u->iov[i], .msg_iovlen = 1 };
+		u->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &u->from[i],
+						      .msg_namelen = sizeof u->from[i],
+						      .msg_iov = &u->iov[i],
+						      .msg_iovlen = 1 };
 	}
 }
 

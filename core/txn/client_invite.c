@@ -72,7 +72,8 @@ static int build_hop(struct ms_buf *b, struct ms_msg *inv, const char *method, s
 		rc = add_first(b, inv, MS_HDR_VIA);
 	if (rc == 0)
 		rc = add(b, "Max-Forwards", MS_STR("70"));
-	for (const struct ms_hdr *h = ms_msg_hdr(inv, MS_HDR_ROUTE); h && rc == 0; h = ms_msg_hdr_next(inv, h))
+	for (const struct ms_hdr *h = ms_msg_hdr(inv, MS_HDR_ROUTE); h && rc == 0;
+	     h = ms_msg_hdr_next(inv, h))
 		rc = add(b, "Route", h->value);
 	if (rc == 0)
 		rc = add_first(b, inv, MS_HDR_FROM);
@@ -168,8 +169,7 @@ void ms__ctxn_invite_response(struct ms_ctxn *ct, struct ms_msg *m)
 		if (s >= 200 && s < 300)
 			ms__ctxn_report(ct, s, m);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 

@@ -9,7 +9,7 @@
 #include "moonsip/edit.h"
 #include "txn/txn_private.h"
 
-#define CONTAINER(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
+#define CONTAINER(p, type, field) ((type *)(void *)((char *)(p)-offsetof(type, field)))
 
 /* RFC 3261 §17.1.1.1 defaults. */
 enum { T1_DEFAULT = 500, T2_DEFAULT = 4000, T4_DEFAULT = 5000, T1_MAX = 60000 };
@@ -242,14 +242,12 @@ bool ms__txn_can_fail(const struct ms__txn *t)
 	switch (t->state) {
 	case MS__TXN_CALLING:
 	case MS__TXN_TRYING:
-	case MS__TXN_PROCEEDING:
-		return true;
+	case MS__TXN_PROCEEDING: return true;
 	case MS__TXN_COMPLETED:
 		/* A server still retransmitting its final response waits for
 		 * an ACK that cannot come; a client has its answer already. */
 		return !ms__txn_is_client(t);
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -357,8 +355,8 @@ static struct ms_str rebase(struct ms_str s, const struct ms_msg *m, const char 
 
 static void rebase_key(struct ms__txn_key *k, const struct ms_msg *m, const char *copy)
 {
-	struct ms_str *s[] = { &k->branch, &k->host, &k->method_s, &k->call_id,
-			       &k->from_tag, &k->to_tag, &k->ruri, &k->via };
+	struct ms_str *s[] = { &k->branch,   &k->host,   &k->method_s, &k->call_id,
+			       &k->from_tag, &k->to_tag, &k->ruri,     &k->via };
 	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
 		*s[i] = rebase(*s[i], m, copy);
 }
@@ -568,7 +566,8 @@ static int build_response(struct ms_buf *b, struct ms_msg *req, unsigned code, s
 	return rc ? rc : ms_build_end(b, MS_STR_NULL, MS_STR_NULL);
 }
 
-int ms__stxn_build(struct ms_stxn *st, struct ms_buf *b, unsigned code, struct ms_str reason, struct ms_str to_tag)
+int ms__stxn_build(struct ms_stxn *st, struct ms_buf *b, unsigned code, struct ms_str reason,
+		   struct ms_str to_tag)
 {
 	struct ms_msg m;
 	ms_msg_init(&m);

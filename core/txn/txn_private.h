@@ -80,9 +80,9 @@ enum ms__txn_state {
 struct ms__txn_key {
 	struct ms_str branch;
 	bool cookie;
-	struct ms_str host;          /* top Via sent-by */
+	struct ms_str host; /* top Via sent-by */
 	uint16_t port;
-	enum ms_method method;       /* of CSeq */
+	enum ms_method method; /* of CSeq */
 	struct ms_str method_s;
 	uint32_t cseq;
 	struct ms_str call_id, from_tag, to_tag, ruri, via;
@@ -96,23 +96,23 @@ struct ms__txn {
 	enum ms__txn_kind kind;
 	enum ms__txn_state state;
 	unsigned refs;
-	bool tu;                    /* the TU holds the handle */
+	bool tu; /* the TU holds the handle */
 	bool reliable;
-	bool linked;                /* in the match and peer maps */
-	int error;                  /* a send failure waiting to be reported */
+	bool linked; /* in the match and peer maps */
+	int error;   /* a send failure waiting to be reported */
 	struct ms__txn_node key_node, peer_node;
 	struct ms__txn *prev, *next; /* every transaction of the layer */
-	struct ms__txn *doomed;     /* a list built by a transport error */
-	bool marked;                /* on such a list */
-	struct ms_txn_timer retx;   /* A, E, G, or the 200 ms of 100 Trying */
-	struct ms_txn_timer end;    /* B, D, F, H, I, J, K, L, M */
-	uint32_t retx_ms;           /* the next retransmission interval */
-	struct ms_txn_peer peer;    /* where it sends */
-	struct ms__txn_key key;     /* slices into req */
-	struct ms_str req;          /* owned copy of the request */
-	struct ms_str aux;          /* owned: the ACK (INVITE client), the last
-	                             * response (server) */
-	unsigned status;            /* the last response seen or sent */
+	struct ms__txn *doomed;      /* a list built by a transport error */
+	bool marked;                 /* on such a list */
+	struct ms_txn_timer retx;    /* A, E, G, or the 200 ms of 100 Trying */
+	struct ms_txn_timer end;     /* B, D, F, H, I, J, K, L, M */
+	uint32_t retx_ms;            /* the next retransmission interval */
+	struct ms_txn_peer peer;     /* where it sends */
+	struct ms__txn_key key;      /* slices into req */
+	struct ms_str req;           /* owned copy of the request */
+	struct ms_str aux;           /* owned: the ACK (INVITE client), the last
+				      * response (server) */
+	unsigned status;             /* the last response seen or sent */
 };
 
 struct ms_ctxn {
@@ -125,12 +125,12 @@ struct ms_stxn {
 	struct ms__txn t;
 	ms_stxn_cb cb;
 	void *arg;
-	struct ms_str resp_tag;     /* To tag of the final response, in aux */
+	struct ms_str resp_tag; /* To tag of the final response, in aux */
 };
 
 struct ms_txn_layer {
 	struct ms_txn_env env;
-	struct ms_txn_config cfg;   /* with the defaults filled in */
+	struct ms_txn_config cfg; /* with the defaults filled in */
 	struct ms__txn_map client, server, peers;
 	struct ms__txn *all;
 	size_t count;

@@ -11,7 +11,7 @@
 #include "base/alloc.h"
 #include "txn/txn_private.h"
 
-#define CONTAINER(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
+#define CONTAINER(p, type, field) ((type *)(void *)((char *)(p)-offsetof(type, field)))
 
 /* SipHash-2-4 (Aumasson and Bernstein), fed a byte at a time: the values
  * hashed are a few dozen bytes, and folding case needs the bytes anyway. */
@@ -180,7 +180,7 @@ int ms__txn_key_from_msg(struct ms__txn_key *k, struct ms_msg *m)
 		return MS_EBADMSG;
 	k->branch = via->branch;
 	k->cookie = k->branch.len >= MS__TXN_COOKIE_LEN &&
-		    ms_str_ieq((struct ms_str){ k->branch.s, MS__TXN_COOKIE_LEN }, MS_STR(MS__TXN_COOKIE));
+		ms_str_ieq((struct ms_str){ k->branch.s, MS__TXN_COOKIE_LEN }, MS_STR(MS__TXN_COOKIE));
 	k->host = via->host;
 	k->port = via->port;
 	k->method = cs->method;
@@ -264,7 +264,8 @@ static uint64_t hash_peer(const struct ms_txn_layer *l, const struct ms_txn_peer
 
 static bool same_method(const struct ms__txn_key *a, const struct ms__txn_key *b)
 {
-	return a->method == b->method && (a->method != MS_METHOD_OTHER || ms_str_eq(a->method_s, b->method_s));
+	return a->method == b->method &&
+		(a->method != MS_METHOD_OTHER || ms_str_eq(a->method_s, b->method_s));
 }
 
 void ms__txn_table_link(struct ms__txn *t)
@@ -324,8 +325,9 @@ static bool match_2543(const struct ms__txn *t, const struct ms__txn_key *k, enu
 {
 	const struct ms__txn_key *tk = &t->key;
 	struct ms_str to_tag = how == MS__MATCH_ACK ? ((const struct ms_stxn *)t)->resp_tag : tk->to_tag;
-	return tk->cseq == k->cseq && ms_str_eq(tk->call_id, k->call_id) && ms_str_eq(tk->from_tag, k->from_tag) &&
-	       ms_str_eq(tk->via, k->via) && ms_str_eq(to_tag, k->to_tag) && same_ruri(tk->ruri, k->ruri);
+	return tk->cseq == k->cseq && ms_str_eq(tk->call_id, k->call_id) &&
+		ms_str_eq(tk->from_tag, k->from_tag) && ms_str_eq(tk->via, k->via) &&
+		ms_str_eq(to_tag, k->to_tag) && same_ruri(tk->ruri, k->ruri);
 }
 
 static bool match_server(const struct ms__txn *t, const struct ms__txn_key *k, enum ms__txn_match how)

@@ -29,9 +29,9 @@ struct ms_edit {
 	const struct ms_msg *msg; /* borrowed: must outlive the edit */
 	struct ms_edit_op *ops;
 	unsigned nops, cap;
-	struct ms_buf text;       /* bytes of new values */
+	struct ms_buf text; /* bytes of new values */
 	bool body_set;
-	struct ms_str body;       /* the new body once set: a slice of text */
+	struct ms_str body; /* the new body once set: a slice of text */
 };
 
 enum ms_edit_where {
@@ -59,8 +59,8 @@ MS_API int ms_edit_replace(struct ms_edit *e, const struct ms_hdr *h, struct ms_
 /* Adds a header field "name: value" ("name:" when the value is empty). The
  * name must be a token and the value free of CR and LF. 'ref' is used with
  * BEFORE and AFTER. Fields added at one point come out in call order. */
-MS_API int ms_edit_add(struct ms_edit *e, struct ms_str name, struct ms_str value,
-		       enum ms_edit_where where, const struct ms_hdr *ref);
+MS_API int ms_edit_add(struct ms_edit *e, struct ms_str name, struct ms_str value, enum ms_edit_where where,
+		       const struct ms_hdr *ref);
 /* Replaces the body; sets Content-Type (when content_type is not empty) and
  * Content-Length. An empty body removes Content-Type. The body is copied;
  * calling again replaces it again. */
@@ -86,8 +86,8 @@ MS_API int ms_build_end(struct ms_buf *b, struct ms_str body, struct ms_str cont
  * caller adds more headers and ends it with ms_build_end(). An empty
  * 'reason' takes the standard one. MS_EINVAL when 'req' is a response, the
  * code is outside 100..699 or the tag is not a token. */
-MS_API int ms_build_response(struct ms_buf *b, struct ms_msg *req, unsigned code,
-			     struct ms_str reason, struct ms_str to_tag);
+MS_API int ms_build_response(struct ms_buf *b, struct ms_msg *req, unsigned code, struct ms_str reason,
+			     struct ms_str to_tag);
 
 /* The standard reason phrase for a status code ("Not Found"), or "Unknown". */
 MS_API const char *ms_reason_phrase(unsigned code);

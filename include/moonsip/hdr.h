@@ -122,10 +122,10 @@ struct ms_via {
 	struct ms_str transport; /* "UDP", "TCP", "TLS", "SCTP", "WS", ... */
 	struct ms_str host;      /* sent-by host; IPv6 with brackets */
 	enum ms_host_type host_type;
-	uint16_t port;           /* 0 when absent */
-	struct ms_str params;    /* raw, without the leading ';' */
+	uint16_t port;        /* 0 when absent */
+	struct ms_str params; /* raw, without the leading ';' */
 	struct ms_str branch, received, rport, maddr, ttl;
-	bool has_rport;          /* ";rport" with or without a value */
+	bool has_rport; /* ";rport" with or without a value */
 };
 MS_API int ms_via_parse(struct ms_via *v, struct ms_str value, const char **why);
 
@@ -134,9 +134,9 @@ MS_API int ms_via_parse(struct ms_via *v, struct ms_str value, const char **why)
 struct ms_nameaddr {
 	struct ms_str display; /* as written: quoted (with its quotes) or tokens */
 	struct ms_uri uri;
-	struct ms_str params;  /* header params, raw, without the leading ';' */
-	struct ms_str tag;     /* ;tag= when present */
-	bool bracketed;        /* name-addr form: URI inside <> */
+	struct ms_str params; /* header params, raw, without the leading ';' */
+	struct ms_str tag;    /* ;tag= when present */
+	bool bracketed;       /* name-addr form: URI inside <> */
 };
 MS_API int ms_nameaddr_parse(struct ms_nameaddr *na, struct ms_str value, const char **why);
 
@@ -145,12 +145,12 @@ MS_API int ms_nameaddr_parse(struct ms_nameaddr *na, struct ms_str value, const 
 MS_API size_t ms_display_decode(struct ms_str display, char *out);
 
 struct ms_contact {
-	bool star;               /* "Contact: *" */
-	struct ms_nameaddr na;   /* not set for '*' */
+	bool star;             /* "Contact: *" */
+	struct ms_nameaddr na; /* not set for '*' */
 	bool has_expires;
 	uint32_t expires;
-	int q;                   /* q * 1000, -1 when absent */
-	struct ms_str instance;  /* +sip.instance, with its quotes */
+	int q;                  /* q * 1000, -1 when absent */
+	struct ms_str instance; /* +sip.instance, with its quotes */
 	struct ms_str reg_id;
 };
 MS_API int ms_contact_parse(struct ms_contact *c, struct ms_str value, const char **why);

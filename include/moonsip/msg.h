@@ -26,12 +26,12 @@ extern "C" {
 /* One header value. A field "Via: a, b" gives two entries that share the
  * field's extent. */
 struct ms_hdr {
-	struct ms_str name;   /* as written */
-	struct ms_str value;  /* this element, trimmed; may contain folded LWS */
-	uint32_t field_off;   /* the whole field line(s), from the name ... */
-	uint32_t field_end;   /* ... to just past its CRLF */
-	uint16_t type;        /* enum ms_hdr_type */
-	uint16_t next;        /* index + 1 of the next entry of this type, 0 = last */
+	struct ms_str name;  /* as written */
+	struct ms_str value; /* this element, trimmed; may contain folded LWS */
+	uint32_t field_off;  /* the whole field line(s), from the name ... */
+	uint32_t field_end;  /* ... to just past its CRLF */
+	uint16_t type;       /* enum ms_hdr_type */
+	uint16_t next;       /* index + 1 of the next entry of this type, 0 = last */
 };
 
 /* Headers kept inline; more are taken from the heap up to MS_MSG_MAX_HDRS. */
@@ -49,10 +49,10 @@ enum ms_parse_flags {
 
 /* Where and why a parse or check failed. */
 struct ms_parse_error {
-	const char *what;      /* static text, NULL when no error */
-	struct ms_str hdr;     /* name of the header at fault, if any */
-	uint32_t line;         /* 1-based line of the message */
-	uint16_t status;       /* response to send: 400, 505, 416, ..., or 0 to drop */
+	const char *what;  /* static text, NULL when no error */
+	struct ms_str hdr; /* name of the header at fault, if any */
+	uint32_t line;     /* 1-based line of the message */
+	uint16_t status;   /* response to send: 400, 505, 416, ..., or 0 to drop */
 };
 
 /* Typed views cached in the message (bits of ms_msg.parsed). */
@@ -69,8 +69,8 @@ enum {
 };
 
 struct ms_msg {
-	const char *buf;        /* start of the message */
-	size_t len;             /* through the end of the body */
+	const char *buf; /* start of the message */
+	size_t len;      /* through the end of the body */
 	bool is_request;
 
 	/* Request line */
@@ -80,16 +80,16 @@ struct ms_msg {
 	/* Status line */
 	uint16_t status;
 	struct ms_str reason;
-	struct ms_str version;  /* "SIP/2.0" */
+	struct ms_str version; /* "SIP/2.0" */
 
-	size_t hdr_end;         /* offset of the empty line ending the headers */
+	size_t hdr_end; /* offset of the empty line ending the headers */
 	struct ms_str body;
 	bool has_clen;
 	uint32_t clen;
 
 	unsigned nhdrs;
 	unsigned cap;
-	struct ms_hdr *hdrs;    /* hdr_inline or a heap block */
+	struct ms_hdr *hdrs;           /* hdr_inline or a heap block */
 	uint16_t first[MS_HDR__COUNT]; /* index + 1 of the first of each type */
 	uint16_t last[MS_HDR__COUNT];
 
@@ -98,7 +98,7 @@ struct ms_msg {
 	/* Cached typed views: read through the accessors below. */
 	uint32_t parsed;
 	struct ms_uri ruri;
-	struct ms_via via;      /* the top Via */
+	struct ms_via via; /* the top Via */
 	struct ms_nameaddr from, to;
 	struct ms_cseq cseq;
 	struct ms_str call_id;
@@ -166,7 +166,8 @@ struct ms_body_part {
 	struct ms_str content_type;
 	struct ms_str content;
 };
-MS_API int ms_multipart_next(struct ms_str body, struct ms_str boundary, size_t *pos, struct ms_body_part *part);
+MS_API int ms_multipart_next(struct ms_str body, struct ms_str boundary, size_t *pos,
+			     struct ms_body_part *part);
 
 #ifdef __cplusplus
 }

@@ -53,9 +53,9 @@ struct ms_sdp_chunk;
 struct ms_sdp {
 	struct ms_sdp_line *lines; /* inline_lines or a heap block */
 	unsigned nlines, cap;
-	unsigned *media;           /* index in lines of each m= line */
+	unsigned *media; /* index in lines of each m= line */
 	unsigned nmedia, media_cap;
-	unsigned err_line;         /* failed parse: 1-based line at fault */
+	unsigned err_line;          /* failed parse: 1-based line at fault */
 	struct ms_sdp_chunk *arena; /* values written by edits */
 	unsigned inline_media[MS_SDP_INLINE_MEDIA];
 	struct ms_sdp_line inline_lines[MS_SDP_INLINE_LINES];
@@ -88,13 +88,13 @@ struct ms_sdp_conn { /* c=<nettype> <addrtype> <address>[/<ttl>][/<count>] */
 	struct ms_str mcast;   /* what followed the first '/', e.g. "127/3"; empty */
 };
 
-struct ms_sdp_media { /* m=<media> <port>[/<count>] <proto> <fmt> ... */
-	struct ms_str media;   /* "audio", "video", ... */
-	struct ms_str port_s;  /* the port as written */
+struct ms_sdp_media {         /* m=<media> <port>[/<count>] <proto> <fmt> ... */
+	struct ms_str media;  /* "audio", "video", ... */
+	struct ms_str port_s; /* the port as written */
 	uint16_t port;
-	uint16_t nports;       /* 1 unless "port/count" */
-	struct ms_str proto;   /* "RTP/AVP", "UDP/TLS/RTP/SAVPF", ... */
-	struct ms_str fmts;    /* the format list as written (ms_sdp_next_field) */
+	uint16_t nports;     /* 1 unless "port/count" */
+	struct ms_str proto; /* "RTP/AVP", "UDP/TLS/RTP/SAVPF", ... */
+	struct ms_str fmts;  /* the format list as written (ms_sdp_next_field) */
 };
 
 enum ms_sdp_dir {

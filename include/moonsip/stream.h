@@ -15,12 +15,12 @@ extern "C" {
 #define MS_FRAME_DEFAULT_MAX (64 * 1024)
 
 struct ms_framer {
-	size_t max;      /* largest message accepted, headers and body */
+	size_t max; /* largest message accepted, headers and body */
 	/* Private state: where the current message starts and how far its
 	 * header section was scanned. */
 	size_t start;
 	size_t scanned;
-	size_t hdr_len;  /* 0 until the empty line is found */
+	size_t hdr_len; /* 0 until the empty line is found */
 	size_t body_len;
 	unsigned crlfs;  /* keep-alive line ends seen in a row */
 	const char *why; /* why the stream was given up */

@@ -32,14 +32,14 @@ struct ms_uri {
 	struct ms_str scheme_s; /* "sip", "sips", "tel", ... as written */
 	struct ms_str user;     /* userinfo user (escaped); tel: the number */
 	struct ms_str password;
-	struct ms_str host;     /* IPv6 with brackets */
-	struct ms_str port_s;   /* empty when absent */
-	uint16_t port;          /* 0 when absent */
+	struct ms_str host;   /* IPv6 with brackets */
+	struct ms_str port_s; /* empty when absent */
+	uint16_t port;        /* 0 when absent */
 	bool has_password;
-	bool lr;                /* ;lr present */
-	struct ms_str params;   /* ";a=b;c" without the leading ';' (raw) */
-	struct ms_str headers;  /* "h=v&h2=v2" without the leading '?' (raw) */
-	struct ms_str opaque;   /* MS_URI_OTHER: everything after "scheme:" */
+	bool lr;               /* ;lr present */
+	struct ms_str params;  /* ";a=b;c" without the leading ';' (raw) */
+	struct ms_str headers; /* "h=v&h2=v2" without the leading '?' (raw) */
+	struct ms_str opaque;  /* MS_URI_OTHER: everything after "scheme:" */
 	/* The well-known parameters, when present (values escaped). */
 	struct ms_str transport, user_param, method, maddr, ttl;
 };

@@ -91,20 +91,19 @@ static const char invite_head[] =
 	"User-Agent: Softphone/4.2.1\r\n"
 	"Content-Type: application/sdp\r\n";
 
-static const char invite_sdp[] =
-	"v=0\r\n"
-	"o=alice 2890844526 2890844526 IN IP4 192.0.2.10\r\n"
-	"s=-\r\n"
-	"c=IN IP4 192.0.2.10\r\n"
-	"t=0 0\r\n"
-	"m=audio 49170 RTP/AVP 0 8 9 101\r\n"
-	"a=rtpmap:0 PCMU/8000\r\n"
-	"a=rtpmap:8 PCMA/8000\r\n"
-	"a=rtpmap:9 G722/8000\r\n"
-	"a=rtpmap:101 telephone-event/8000\r\n"
-	"a=fmtp:101 0-16\r\n"
-	"a=ptime:20\r\n"
-	"a=sendrecv\r\n";
+static const char invite_sdp[] = "v=0\r\n"
+				 "o=alice 2890844526 2890844526 IN IP4 192.0.2.10\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.10\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 49170 RTP/AVP 0 8 9 101\r\n"
+				 "a=rtpmap:0 PCMU/8000\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n"
+				 "a=rtpmap:9 G722/8000\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n"
+				 "a=ptime:20\r\n"
+				 "a=sendrecv\r\n";
 
 static const char register_head[] =
 	"REGISTER sip:registrar.biloxi.example.com SIP/2.0\r\n"
@@ -137,18 +136,17 @@ static const char ok_head[] =
 	"Server: Deskphone/7.0\r\n"
 	"Content-Type: application/sdp\r\n";
 
-static const char ok_sdp[] =
-	"v=0\r\n"
-	"o=bob 2808844564 2808844564 IN IP4 192.0.2.4\r\n"
-	"s=-\r\n"
-	"c=IN IP4 192.0.2.4\r\n"
-	"t=0 0\r\n"
-	"m=audio 3456 RTP/AVP 0 101\r\n"
-	"a=rtpmap:0 PCMU/8000\r\n"
-	"a=rtpmap:101 telephone-event/8000\r\n"
-	"a=fmtp:101 0-16\r\n"
-	"a=ptime:20\r\n"
-	"a=sendrecv\r\n";
+static const char ok_sdp[] = "v=0\r\n"
+			     "o=bob 2808844564 2808844564 IN IP4 192.0.2.4\r\n"
+			     "s=-\r\n"
+			     "c=IN IP4 192.0.2.4\r\n"
+			     "t=0 0\r\n"
+			     "m=audio 3456 RTP/AVP 0 101\r\n"
+			     "a=rtpmap:0 PCMU/8000\r\n"
+			     "a=rtpmap:101 telephone-event/8000\r\n"
+			     "a=fmtp:101 0-16\r\n"
+			     "a=ptime:20\r\n"
+			     "a=sendrecv\r\n";
 
 struct bench_case {
 	const char *name;
@@ -339,8 +337,8 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
 			struct sample s = measure(modes[k].fn, &m, c, seconds);
 			printf("%-22s %6zu %5u  %-16s %9.1f %9.1f %10llu %10llu\n", c->name, c->len, nhdrs,
-			       modes[k].name, s.ns, (double)c->len * 1e3 / s.ns, (unsigned long long)s.ms_allocs,
-			       (unsigned long long)s.libc_allocs);
+			       modes[k].name, s.ns, (double)c->len * 1e3 / s.ns,
+			       (unsigned long long)s.ms_allocs, (unsigned long long)s.libc_allocs);
 			bad |= s.ms_allocs || s.libc_allocs;
 		}
 	}

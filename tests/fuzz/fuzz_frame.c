@@ -24,10 +24,10 @@
 #include "moonsip/msg.h"
 #include "moonsip/stream.h"
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond))                                                  \
-			abort();                                              \
+#define CHECK(cond)              \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 #define HEADER 9

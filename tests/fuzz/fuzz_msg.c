@@ -13,10 +13,10 @@
 #include "moonsip/edit.h"
 #include "moonsip/msg.h"
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond))                                                  \
-			abort();                                              \
+#define CHECK(cond)              \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 /* No more than this many list items or body parts are walked: a walk that
@@ -213,9 +213,7 @@ static void fuzz_any(struct ms_str value)
 static void typed(const struct ms_hdr *h)
 {
 	switch (h->type) {
-	case MS_HDR_VIA:
-		fuzz_via(h->value);
-		break;
+	case MS_HDR_VIA: fuzz_via(h->value); break;
 	case MS_HDR_FROM:
 	case MS_HDR_TO:
 	case MS_HDR_ROUTE:
@@ -224,18 +222,12 @@ static void typed(const struct ms_hdr *h)
 	case MS_HDR_SERVICE_ROUTE:
 	case MS_HDR_REPLY_TO:
 	case MS_HDR_REFER_TO:
-	case MS_HDR_REFERRED_BY:
-		fuzz_nameaddr(h->value);
-		break;
-	case MS_HDR_CONTACT:
-		fuzz_contact(h->value);
-		break;
+	case MS_HDR_REFERRED_BY: fuzz_nameaddr(h->value); break;
+	case MS_HDR_CONTACT: fuzz_contact(h->value); break;
 	case MS_HDR_AUTHORIZATION:
 	case MS_HDR_PROXY_AUTHORIZATION:
 	case MS_HDR_WWW_AUTHENTICATE:
-	case MS_HDR_PROXY_AUTHENTICATE:
-		fuzz_auth(h->value);
-		break;
+	case MS_HDR_PROXY_AUTHENTICATE: fuzz_auth(h->value); break;
 	case MS_HDR_CSEQ:
 	case MS_HDR_CALL_ID:
 	case MS_HDR_MAX_FORWARDS:
@@ -245,19 +237,12 @@ static void typed(const struct ms_hdr *h)
 	case MS_HDR_REQUIRE:
 	case MS_HDR_PROXY_REQUIRE:
 	case MS_HDR_UNSUPPORTED:
-	case MS_HDR_ALLOW:
-		fuzz_small(h->value);
-		break;
+	case MS_HDR_ALLOW: fuzz_small(h->value); break;
 	case MS_HDR_EVENT:
 	case MS_HDR_CONTENT_TYPE:
-	case MS_HDR_DATE:
-		fuzz_event_ctype_date(h->value);
-		break;
-	case MS_HDR_OTHER:
-		fuzz_any(h->value);
-		break;
-	default:
-		break;
+	case MS_HDR_DATE: fuzz_event_ctype_date(h->value); break;
+	case MS_HDR_OTHER: fuzz_any(h->value); break;
+	default: break;
 	}
 }
 

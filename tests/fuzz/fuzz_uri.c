@@ -11,10 +11,10 @@
 
 #include "moonsip/uri.h"
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond))                                                  \
-			abort();                                              \
+#define CHECK(cond)              \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 #define MAX_WALK 4096

@@ -130,16 +130,15 @@ int main(int argc, char **argv)
 	}
 	/* The answer an element gives on error: a status, or a silent drop. */
 	if (!fail && rc < 0 && (status || drop)) {
-		bool ok = drop ? m.err.status == 0 : m.err.status == status ||
-			  (strstr(exp, "|400") && m.err.status == 400);
+		bool ok = drop ? m.err.status == 0
+			       : m.err.status == status || (strstr(exp, "|400") && m.err.status == 400);
 		if (!ok) {
 			fprintf(stderr, "%s: expected %s, would answer %u (%s)\n", argv[2],
 				drop ? "a drop" : "another status", m.err.status, reason);
 			fail = 1;
 		}
 	}
-	printf("%s %s: %s -> %s\n", fail ? "FAIL" : "ok  ", argv[2], exp,
-	       rc >= 0 ? "parsed" : reason);
+	printf("%s %s: %s -> %s\n", fail ? "FAIL" : "ok  ", argv[2], exp, rc >= 0 ? "parsed" : reason);
 	ms_msg_free(&m);
 	free(buf);
 	return fail;

@@ -242,7 +242,8 @@ TEST(multipart_without_boundary_or_type)
 	ms_msg_init(&m);
 	ASSERT(ms_msg_parse(&m, a, sizeof a - 1, MS_PARSE_STREAM) > 0);
 	ASSERT_INT(ms_msg_sdp(&m, &sdp), MS_ENOENT);
-	ASSERT_INT(ms_multipart_next(m.body, MS_STR_NULL, &(size_t){ 0 }, &(struct ms_body_part){ 0 }), MS_ENOENT);
+	ASSERT_INT(ms_multipart_next(m.body, MS_STR_NULL, &(size_t){ 0 }, &(struct ms_body_part){ 0 }),
+		   MS_ENOENT);
 	ASSERT(ms_msg_parse(&m, b, sizeof b - 1, MS_PARSE_STREAM) > 0);
 	ASSERT_INT(ms_msg_sdp(&m, &sdp), MS_ENOENT);
 	ms_msg_free(&m);

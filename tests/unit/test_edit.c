@@ -80,9 +80,12 @@ TEST(edit_add_via_top)
 	parse(&m, invite, MS_PARSE_STREAM);
 	ms_edit_init(&e, &m);
 	ASSERT_INT(ms_edit_add(&e, MS_STR("Via"), MS_STR("SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1"),
-			       MS_EDIT_TOP, NULL), 0);
-	expect(&e, RLINE "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1\r\n" VIA1 MAXF ROUTES DIALOG
-		   CONTACT CLEN0 "\r\n");
+			       MS_EDIT_TOP, NULL),
+		   0);
+	expect(&e,
+	       RLINE
+	       "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1\r\n" VIA1 MAXF ROUTES DIALOG CONTACT CLEN0
+	       "\r\n");
 	ms_edit_free(&e);
 	ms_msg_free(&m);
 }
@@ -93,8 +96,8 @@ TEST(edit_add_record_route_top)
 {
 	struct ms_msg m;
 	struct ms_edit e;
-	static const char rr[] = RLINE VIA1 MAXF "Record-Route: <sip:p9.example.com;lr>\r\n" DIALOG CLEN0
-		"\r\n";
+	static const char rr[] =
+		RLINE VIA1 MAXF "Record-Route: <sip:p9.example.com;lr>\r\n" DIALOG CLEN0 "\r\n";
 	/* None yet: right after the start line. */
 	parse(&m, invite, MS_PARSE_STREAM);
 	ms_edit_init(&e, &m);
@@ -105,7 +108,8 @@ TEST(edit_add_record_route_top)
 	parse(&m, rr, MS_PARSE_STREAM);
 	ms_edit_init(&e, &m);
 	ASSERT_INT(ms_edit_add(&e, MS_STR("Record-Route"), MS_STR(RR0), MS_EDIT_TOP, NULL), 0);
-	expect(&e, RLINE VIA1 MAXF "Record-Route: " RR0 "\r\n"
+	expect(&e,
+	       RLINE VIA1 MAXF "Record-Route: " RR0 "\r\n"
 			       "Record-Route: <sip:p9.example.com;lr>\r\n" DIALOG CLEN0 "\r\n");
 	ms_edit_free(&e);
 	ms_msg_free(&m);
@@ -138,8 +142,9 @@ TEST(edit_add_before_after_bottom)
 	ASSERT_INT(ms_edit_add(&e, MS_STR("Subject"), MS_STR("x"), MS_EDIT_BEFORE, NULL), MS_EINVAL);
 	const struct ms_hdr *past = &m.hdrs[m.nhdrs];
 	ASSERT_INT(ms_edit_add(&e, MS_STR("Subject"), MS_STR("x"), MS_EDIT_AFTER, past), MS_EINVAL);
-	expect(&e, RLINE VIA1 MAXF ROUTES TO FROM CALLID "Subject: before\r\n" CSEQ "Subject: after\r\n"
-		   CONTACT CLEN0 "Supported: path\r\n\r\n");
+	expect(&e,
+	       RLINE VIA1 MAXF ROUTES TO FROM CALLID
+	       "Subject: before\r\n" CSEQ "Subject: after\r\n" CONTACT CLEN0 "Supported: path\r\n\r\n");
 	ms_edit_free(&e);
 	ms_msg_free(&m);
 }
@@ -160,8 +165,9 @@ TEST(edit_same_point_keeps_call_order)
 	ASSERT_INT(ms_edit_add(&e, MS_STR("X-C"), MS_STR("4"), MS_EDIT_AFTER, via), 0);
 	ASSERT_INT(ms_edit_add(&e, MS_STR("X-Z"), MS_STR("1"), MS_EDIT_BOTTOM, NULL), 0);
 	ASSERT_INT(ms_edit_add(&e, MS_STR("X-Y"), MS_STR("2"), MS_EDIT_BOTTOM, NULL), 0);
-	expect(&e, RLINE VIA1 "X-A: 1\r\nMax-Forwards: 2\r\nX-B: 3\r\nX-C: 4\r\n" ROUTES DIALOG CONTACT CLEN0
-		   "X-Z: 1\r\nX-Y: 2\r\n\r\n");
+	expect(&e,
+	       RLINE VIA1 "X-A: 1\r\nMax-Forwards: 2\r\nX-B: 3\r\nX-C: 4\r\n" ROUTES DIALOG CONTACT CLEN0
+			  "X-Z: 1\r\nX-Y: 2\r\n\r\n");
 	ms_edit_free(&e);
 	ms_msg_free(&m);
 }
@@ -183,8 +189,8 @@ TEST(edit_remove_top_route_of_list)
 {
 	struct ms_msg m;
 	struct ms_edit e;
-	static const char in[] = RLINE VIA1 "Route: <sip:p1.example.com;lr>,<sip:p2.example.com;lr>\r\n"
-		DIALOG CLEN0 "\r\n";
+	static const char in[] =
+		RLINE VIA1 "Route: <sip:p1.example.com;lr>,<sip:p2.example.com;lr>\r\n" DIALOG CLEN0 "\r\n";
 	parse(&m, in, MS_PARSE_STREAM);
 	ms_edit_init(&e, &m);
 	ASSERT_INT(ms_edit_remove(&e, ms_msg_hdr(&m, MS_HDR_ROUTE)), 0);
@@ -246,8 +252,7 @@ TEST(edit_remove_via_elements_of_three)
 	remove_vias(vias3, (const int[]){ 1, 2 }, 2, RLINE "Via: " VIA_A "\r\n" DIALOG CLEN0 "\r\n");
 	remove_vias(vias3, (const int[]){ 0, 1 }, 2, RLINE "Via: " VIA_C "\r\n" DIALOG CLEN0 "\r\n");
 	remove_vias(vias3, (const int[]){ 0, 2 }, 2, RLINE "Via: " VIA_B "\r\n" DIALOG CLEN0 "\r\n");
-	remove_vias(vias3, (const int[]){ 0 }, 1,
-		    RLINE "Via: " VIA_B ",\t" VIA_C "\r\n" DIALOG CLEN0 "\r\n");
+	remove_vias(vias3, (const int[]){ 0 }, 1, RLINE "Via: " VIA_B ",\t" VIA_C "\r\n" DIALOG CLEN0 "\r\n");
 }
 
 TEST(edit_remove_all)
@@ -275,8 +280,9 @@ TEST(edit_replace_value)
 	/* The last value given wins. */
 	ASSERT_INT(ms_edit_replace(&e, &m.hdrs[1], MS_STR(VIA_C)), 0);
 	ASSERT_INT(ms_edit_replace(&e, ms_msg_hdr(&m, MS_HDR_TO), MS_STR("<sip:carol@example.com>")), 0);
-	expect(&e, RLINE "Via: " VIA_A ", " VIA_C "\r\nTo: <sip:carol@example.com>\r\n" FROM CALLID CSEQ CLEN0
-		   "\r\n");
+	expect(&e,
+	       RLINE "Via: " VIA_A ", " VIA_C "\r\nTo: <sip:carol@example.com>\r\n" FROM CALLID CSEQ CLEN0
+		     "\r\n");
 	ms_edit_free(&e);
 	ms_msg_free(&m);
 }
@@ -324,8 +330,9 @@ TEST(edit_set_ruri)
 	ASSERT_INT(ms_edit_set_ruri(&e, MS_STR("sip:bob@x\r\nVia: evil")), MS_EINVAL);
 	ASSERT_INT(ms_edit_set_ruri(&e, MS_STR("sip:bob@x?Subject=hi")), MS_EINVAL);
 	ASSERT_INT(ms_edit_set_ruri(&e, MS_STR("")), MS_EINVAL);
-	expect(&e, "INVITE sip:bob@192.0.2.5:5070;transport=tcp SIP/2.0\r\n" VIA1 MAXF ROUTES DIALOG CONTACT
-		   CLEN0 "\r\n");
+	expect(&e,
+	       "INVITE sip:bob@192.0.2.5:5070;transport=tcp SIP/2.0\r\n" VIA1 MAXF ROUTES DIALOG CONTACT CLEN0
+	       "\r\n");
 	ms_edit_free(&e);
 	ms_msg_free(&m);
 }
@@ -343,7 +350,7 @@ TEST(edit_set_ruri_of_response)
 	ms_msg_free(&m);
 }
 
-#define SDP                                                                   \
+#define SDP                                                                         \
 	"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" \
 	"m=audio 4000 RTP/AVP 0\r\n"
 #define SDP_LEN "87"
@@ -357,8 +364,9 @@ TEST(edit_set_body_adds_content_type)
 	ASSERT_INT(ms_edit_set_body(&e, MS_STR("first"), MS_STR("text/plain")), 0);
 	ASSERT_INT(ms_edit_set_body(&e, MS_STR(SDP), MS_STR("application/sdp")), 0);
 	ASSERT_STR(e.body, SDP);
-	expect(&e, RLINE VIA1 MAXF ROUTES DIALOG CONTACT "Content-Length: " SDP_LEN "\r\n"
-		   "Content-Type: application/sdp\r\n\r\n" SDP);
+	expect(&e,
+	       RLINE VIA1 MAXF ROUTES DIALOG CONTACT "Content-Length: " SDP_LEN "\r\n"
+						     "Content-Type: application/sdp\r\n\r\n" SDP);
 	ms_edit_free(&e);
 	ms_msg_free(&m);
 }
@@ -383,8 +391,8 @@ TEST(edit_set_body_empty)
 {
 	struct ms_msg m;
 	struct ms_edit e;
-	static const char in[] = RLINE VIA1 "Content-Type: text/plain\r\n" DIALOG
-		"Content-Length: 5\r\n\r\nhello";
+	static const char in[] =
+		RLINE VIA1 "Content-Type: text/plain\r\n" DIALOG "Content-Length: 5\r\n\r\nhello";
 	parse(&m, in, MS_PARSE_STREAM);
 	ms_edit_init(&e, &m);
 	ASSERT_INT(ms_edit_set_body(&e, MS_STR_NULL, MS_STR("text/plain")), 0);
@@ -564,8 +572,9 @@ TEST(edit_wsinv_folded_list_element)
 	/* The field keeps its name and spacing and loses the first element
 	 * up to the start of the second. */
 	ASSERT(contains(&out, "\r\nMaX-fOrWaRdS: 67\r\n"));
-	ASSERT(contains(&out, "\r\nv:  SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n"
-			      " z9hG4bK30239\r\nm:"));
+	ASSERT(contains(&out,
+			"\r\nv:  SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n"
+			" z9hG4bK30239\r\nm:"));
 	ASSERT_INT(out.len, len - (size_t)(v2->value.s - v1->value.s) - 2);
 	ms_msg_free(&m);
 	ASSERT_INT(ms_msg_parse(&m, out.data, out.len, MS_PARSE_STREAM), out.len);
@@ -600,16 +609,17 @@ TEST(build_response_wsinv)
 	/* To has a tag already: none is added. */
 	ASSERT_INT(ms_build_response(&b, &m, 200, MS_STR_NULL, MS_STR("abc")), 0);
 	ASSERT_INT(ms_build_end(&b, MS_STR_NULL, MS_STR("application/sdp")), 0);
-	expect_built(&b, "SIP/2.0 200 OK\r\n"
-			 "Via: SIP  /   2.0 /UDP    192.0.2.2;branch=390skdjuw\r\n"
-			 "Via: SIP  / 2.0  / TCP     spindle.example.com   ;  branch  =   z9hG4bK9ikj8\r\n"
-			 "Via: SIP  /    2.0   / UDP  192.168.255.111   ; branch= z9hG4bK30239\r\n"
-			 "From: \"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>  ;"
-			 "  tag = 98asjd8\r\n"
-			 "To: sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n\r\n"
-			 "Call-ID: wsinv.ndaksdj@192.0.2.1\r\n"
-			 "CSeq: 0009  INVITE\r\n"
-			 "Content-Length: 0\r\n\r\n");
+	expect_built(&b,
+		     "SIP/2.0 200 OK\r\n"
+		     "Via: SIP  /   2.0 /UDP    192.0.2.2;branch=390skdjuw\r\n"
+		     "Via: SIP  / 2.0  / TCP     spindle.example.com   ;  branch  =   z9hG4bK9ikj8\r\n"
+		     "Via: SIP  /    2.0   / UDP  192.168.255.111   ; branch= z9hG4bK30239\r\n"
+		     "From: \"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>  ;"
+		     "  tag = 98asjd8\r\n"
+		     "To: sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n\r\n"
+		     "Call-ID: wsinv.ndaksdj@192.0.2.1\r\n"
+		     "CSeq: 0009  INVITE\r\n"
+		     "Content-Length: 0\r\n\r\n");
 	ms_buf_free(&b);
 	ms_msg_free(&m);
 	free(in);
@@ -624,20 +634,22 @@ TEST(build_response_invite)
 	ASSERT_INT(ms_build_response(&b, &m, 486, MS_STR_NULL, MS_STR("8321234356")), 0);
 	ASSERT_INT(ms_build_header(&b, MS_STR("Retry-After"), MS_STR("60")), 0);
 	ASSERT_INT(ms_build_end(&b, MS_STR("busy"), MS_STR("text/plain")), 0);
-	expect_built(&b, "SIP/2.0 486 Busy Here\r\n"
-			 "Via: " VIA_A "\r\n"
-			 "Via: " VIA_B "\r\n"
-			 "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
-			 "To: Bob <sip:bob@biloxi.example.com>;tag=8321234356\r\n" CALLID CSEQ
-			 "Retry-After: 60\r\n"
-			 "Content-Type: text/plain\r\n"
-			 "Content-Length: 4\r\n\r\nbusy");
+	expect_built(&b,
+		     "SIP/2.0 486 Busy Here\r\n"
+		     "Via: " VIA_A "\r\n"
+		     "Via: " VIA_B "\r\n"
+		     "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+		     "To: Bob <sip:bob@biloxi.example.com>;tag=8321234356\r\n" CALLID CSEQ
+		     "Retry-After: 60\r\n"
+		     "Content-Type: text/plain\r\n"
+		     "Content-Length: 4\r\n\r\nbusy");
 	/* A phrase of the caller's, with its control characters blanked; no tag. */
 	b.len = 0;
 	ASSERT_INT(ms_build_response(&b, &m, 100, MS_STR("Try\r\ning\x7f"), MS_STR_NULL), 0);
 	ASSERT_INT(ms_build_end(&b, MS_STR_NULL, MS_STR_NULL), 0);
-	expect_built(&b, "SIP/2.0 100 Try  ing \r\nVia: " VIA_A "\r\nVia: " VIA_B "\r\n" FROM TO CALLID CSEQ
-			 CLEN0 "\r\n");
+	expect_built(&b,
+		     "SIP/2.0 100 Try  ing \r\nVia: " VIA_A "\r\nVia: " VIA_B "\r\n" FROM TO CALLID CSEQ CLEN0
+		     "\r\n");
 	ms_buf_free(&b);
 	ms_msg_free(&m);
 }
@@ -682,15 +694,16 @@ TEST(build_lines)
 	ASSERT_INT(ms_build_header(&b, MS_STR("X:"), MS_STR("1")), MS_EINVAL);
 	ASSERT_INT(ms_build_end(&b, MS_STR("x"), MS_STR("text/plain\n")), MS_EINVAL);
 	ASSERT_INT(ms_build_end(&b, MS_STR("x"), MS_STR_NULL), 0);
-	expect_built(&b, "OPTIONS sip:example.com SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP h.example.com;branch=z9\r\n"
-			 "Max-Forwards: 70\r\n"
-			 "To: <sip:example.com>\r\n"
-			 "From: <sip:me@example.com>;tag=1\r\n"
-			 "Call-ID: c1\r\n"
-			 "CSeq: 1 OPTIONS\r\n"
-			 "Supported:\r\n"
-			 "Content-Length: 1\r\n\r\nx");
+	expect_built(&b,
+		     "OPTIONS sip:example.com SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP h.example.com;branch=z9\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "To: <sip:example.com>\r\n"
+		     "From: <sip:me@example.com>;tag=1\r\n"
+		     "Call-ID: c1\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Supported:\r\n"
+		     "Content-Length: 1\r\n\r\nx");
 	b.len = 0;
 	ASSERT_INT(ms_build_status_line(&b, 99, MS_STR_NULL), MS_EINVAL);
 	ASSERT_INT(ms_build_status_line(&b, 700, MS_STR("Too far")), MS_EINVAL);

@@ -2,10 +2,9 @@
 #include "moonsip/stream.h"
 #include "test.h"
 
-static const char two[] =
-	"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 3\r\n\r\nabc"
-	"\r\n\r\n" /* a keep-alive ping between messages */
-	"OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n";
+static const char two[] = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 3\r\n\r\nabc"
+			  "\r\n\r\n" /* a keep-alive ping between messages */
+			  "OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n";
 
 TEST(frame_whole_and_keepalive)
 {

@@ -4,25 +4,26 @@
 #define S(z) ((struct ms_str){ (z), strlen(z) })
 
 /* Runs a typed parser expecting success, or failure with a given reason. */
-#define OK(call)                                                               \
-	do {                                                                   \
-		const char *why_ = NULL;                                       \
-		if ((call) != 0)                                               \
+#define OK(call)                                                                        \
+	do {                                                                            \
+		const char *why_ = NULL;                                                \
+		if ((call) != 0)                                                        \
 			ms_test_fail(__FILE__, __LINE__, "%s failed: %s", #call, why_); \
 	} while (0)
-#define BAD(call, reason)                                                      \
-	do {                                                                   \
-		const char *why_ = NULL;                                       \
-		if ((call) == 0)                                               \
-			ms_test_fail(__FILE__, __LINE__, "%s parsed", #call);  \
-		if (strcmp(why_, (reason)))                                    \
+#define BAD(call, reason)                                                                                   \
+	do {                                                                                                \
+		const char *why_ = NULL;                                                                    \
+		if ((call) == 0)                                                                            \
+			ms_test_fail(__FILE__, __LINE__, "%s parsed", #call);                               \
+		if (strcmp(why_, (reason)))                                                                 \
 			ms_test_fail(__FILE__, __LINE__, "%s: '%s', expected '%s'", #call, why_, (reason)); \
 	} while (0)
 
 TEST(via_simple_and_params)
 {
 	struct ms_via v;
-	OK(ms_via_parse(&v, S("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport;received=10.0.0.1"), &why_));
+	OK(ms_via_parse(&v, S("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport;received=10.0.0.1"),
+			&why_));
 	ASSERT_STR(v.protocol, "SIP");
 	ASSERT_STR(v.version, "2.0");
 	ASSERT_STR(v.transport, "UDP");
@@ -34,7 +35,8 @@ TEST(via_simple_and_params)
 	ASSERT_INT(v.rport.len, 0);
 	ASSERT_STR(v.received, "10.0.0.1");
 	ASSERT_STR(v.params, "branch=z9hG4bK776asdhds;rport;received=10.0.0.1");
-	OK(ms_via_parse(&v, S("SIP/2.0/TLS [2001:db8::9:1]:6050;rport=1234;maddr=224.2.0.1;ttl=16;x"), &why_));
+	OK(ms_via_parse(&v, S("SIP/2.0/TLS [2001:db8::9:1]:6050;rport=1234;maddr=224.2.0.1;ttl=16;x"),
+			&why_));
 	ASSERT_STR(v.host, "[2001:db8::9:1]");
 	ASSERT_INT(v.host_type, MS_HOST_IPV6);
 	ASSERT_INT(v.port, 6050);
@@ -51,7 +53,8 @@ TEST(via_whitespace_and_folding)
 	ASSERT_STR(v.transport, "UDP");
 	ASSERT_STR(v.host, "192.0.2.2");
 	ASSERT_STR(v.branch, "390skdjuw");
-	OK(ms_via_parse(&v, S("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8"), &why_));
+	OK(ms_via_parse(&v, S("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8"),
+			&why_));
 	ASSERT_STR(v.host, "spindle.example.com");
 	ASSERT_STR(v.branch, "z9hG4bK9ikj8");
 	OK(ms_via_parse(&v, S("SIP/2.0/UNKNOWN 192.0.2.1 : 5070 ;branch=z9hG4bK"), &why_));
@@ -63,9 +66,11 @@ TEST(via_received_ipv6_forms)
 {
 	struct ms_via v;
 	/* RFC 5118 §4.5: both with and without brackets */
-	OK(ms_via_parse(&v, S("SIP/2.0/UDP [2001:db8::9:1];received=[2001:db8::9:255];branch=z9hG4bKas3"), &why_));
+	OK(ms_via_parse(&v, S("SIP/2.0/UDP [2001:db8::9:1];received=[2001:db8::9:255];branch=z9hG4bKas3"),
+			&why_));
 	ASSERT_STR(v.received, "[2001:db8::9:255]");
-	OK(ms_via_parse(&v, S("SIP/2.0/UDP [2001:db8::9:1];received=2001:db8::9:255;branch=z9hG4bKas3"), &why_));
+	OK(ms_via_parse(&v, S("SIP/2.0/UDP [2001:db8::9:1];received=2001:db8::9:255;branch=z9hG4bKas3"),
+			&why_));
 	ASSERT_STR(v.received, "2001:db8::9:255");
 	ASSERT_STR(v.branch, "z9hG4bKas3");
 }
@@ -83,7 +88,8 @@ TEST(via_errors)
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP 192.0.2.1 garbage"), &why_), "bad character in Via");
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP _bad_"), &why_), "bad sent-by host");
 	/* found by fuzzing: these parameters need a value */
-	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;branch=z9hG4bK1;received"), &why_), "Via parameter without a value");
+	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;branch=z9hG4bK1;received"), &why_),
+	    "Via parameter without a value");
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;maddr"), &why_), "Via parameter without a value");
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;ttl"), &why_), "Via parameter without a value");
 	BAD(ms_via_parse(&v, S("SIP/2.0/UDP h;branch"), &why_), "Via parameter without a value");
@@ -108,7 +114,9 @@ TEST(nameaddr_forms)
 	OK(ms_nameaddr_parse(&na, S("caller<sip:caller@example.com>;tag=323"), &why_));
 	ASSERT_STR(na.display, "caller");
 	/* several tokens, and token punctuation (RFC 4475 §3.1.1.2) */
-	OK(ms_nameaddr_parse(&na, S("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;tag=_token~1'+`*%!-."), &why_));
+	OK(ms_nameaddr_parse(
+		&na, S("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;tag=_token~1'+`*%!-."),
+		&why_));
 	ASSERT_STR(na.display, "token1~` token2'+_ token3*%!.-");
 	ASSERT_STR(na.tag, "_token~1'+`*%!-.");
 	/* addr-spec: ';' belongs to the header, not the URI (cparam01) */
@@ -129,7 +137,9 @@ TEST(nameaddr_display_decode)
 {
 	struct ms_nameaddr na;
 	char out[64];
-	OK(ms_nameaddr_parse(&na, S("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8"), &why_));
+	OK(ms_nameaddr_parse(
+		&na, S("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8"),
+		&why_));
 	ASSERT_STR(na.tag, "98asjd8");
 	size_t n = ms_display_decode(na.display, out);
 	ASSERT_STR(((struct ms_str){ out, n }), "J Rosenberg \\\"");
@@ -146,9 +156,11 @@ TEST(nameaddr_display_decode)
 TEST(nameaddr_errors)
 {
 	struct ms_nameaddr na;
-	BAD(ms_nameaddr_parse(&na, S("\"Mr. J. User <sip:j.user@example.com>"), &why_), "unterminated quoted display name");
+	BAD(ms_nameaddr_parse(&na, S("\"Mr. J. User <sip:j.user@example.com>"), &why_),
+	    "unterminated quoted display name");
 	BAD(ms_nameaddr_parse(&na, S("< sip:t.watson@example.org >"), &why_), "whitespace inside <>");
-	BAD(ms_nameaddr_parse(&na, S("Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43"), &why_), "URI has no scheme");
+	BAD(ms_nameaddr_parse(&na, S("Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43"), &why_),
+	    "URI has no scheme");
 	BAD(ms_nameaddr_parse(&na, S("sip:user@example.com?Route=%3Csip:sip.example.com%3E"), &why_),
 	    "URI with headers must be enclosed in <>");
 	BAD(ms_nameaddr_parse(&na, S("<sip:user@example.com"), &why_), "no closing > after URI");
@@ -161,7 +173,10 @@ TEST(nameaddr_errors)
 TEST(contact_params)
 {
 	struct ms_contact c;
-	OK(ms_contact_parse(&c, S("<sip:alice@192.0.2.4;transport=tcp>;expires=3600;q=0.7;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";reg-id=1"), &why_));
+	OK(ms_contact_parse(&c,
+			    S("<sip:alice@192.0.2.4;transport=tcp>;expires=3600;q=0.7;+sip.instance=\"<urn:"
+			      "uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";reg-id=1"),
+			    &why_));
 	ASSERT(!c.star);
 	ASSERT(c.has_expires);
 	ASSERT_INT(c.expires, 3600);
@@ -171,7 +186,10 @@ TEST(contact_params)
 	ASSERT_STR(c.na.uri.transport, "tcp");
 	OK(ms_contact_parse(&c, S(" * "), &why_));
 	ASSERT(c.star);
-	OK(ms_contact_parse(&c, S("\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue ;\r\n  secondparam ; q = 0.33"), &why_));
+	OK(ms_contact_parse(&c,
+			    S("\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      "
+			      "newvalue ;\r\n  secondparam ; q = 0.33"),
+			    &why_));
 	ASSERT_INT(c.q, 330);
 	ASSERT(!c.has_expires);
 	OK(ms_contact_parse(&c, S("<sip:a@b>;q=1.000"), &why_));
@@ -230,7 +248,10 @@ TEST(event_and_content_type)
 	ASSERT_STR(c.type, "multipart");
 	ASSERT_STR(c.subtype, "mixed");
 	ASSERT_STR(c.boundary, "7a9cbec02ceef655");
-	OK(ms_ctype_parse(&c, S("multipart/signed;protocol=\"application/pkcs7-signature\";micalg=sha1;boundary=\"----abc\""), &why_));
+	OK(ms_ctype_parse(&c,
+			  S("multipart/signed;protocol=\"application/"
+			    "pkcs7-signature\";micalg=sha1;boundary=\"----abc\""),
+			  &why_));
 	ASSERT_STR(c.boundary, "----abc");
 	OK(ms_ctype_parse(&c, S("Application/SDP"), &why_));
 	ASSERT_STR(c.subtype, "SDP");
@@ -241,7 +262,13 @@ TEST(event_and_content_type)
 TEST(auth_digest)
 {
 	struct ms_auth a;
-	OK(ms_auth_parse(&a, S("Digest username=\"bob\", realm=\"biloxi.com\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\",\r\n uri=\"sip:bob@biloxi.com\", qop=auth, nc=00000001, cnonce=\"0a4f113b\",\r\n response=\"6629fae49393a05397450978507c4ef1\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", algorithm=SHA-256"), &why_));
+	OK(ms_auth_parse(
+		&a,
+		S("Digest username=\"bob\", realm=\"biloxi.com\", "
+		  "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\",\r\n uri=\"sip:bob@biloxi.com\", qop=auth, "
+		  "nc=00000001, cnonce=\"0a4f113b\",\r\n response=\"6629fae49393a05397450978507c4ef1\", "
+		  "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", algorithm=SHA-256"),
+		&why_));
 	ASSERT_STR(a.scheme, "Digest");
 	ASSERT_STR(a.username, "bob");
 	ASSERT_STR(a.realm, "biloxi.com");
@@ -259,7 +286,9 @@ TEST(auth_digest)
 	ASSERT_STR(v, "bob");
 	ASSERT(ms_auth_param_next(a.params, &pos, &n, &v));
 	ASSERT_STR(n, "realm");
-	OK(ms_auth_parse(&a, S("Digest realm=\"atlanta.com\", qop=\"auth,auth-int\", stale=TRUE, nonce=\"x\""), &why_));
+	OK(ms_auth_parse(&a,
+			 S("Digest realm=\"atlanta.com\", qop=\"auth,auth-int\", stale=TRUE, nonce=\"x\""),
+			 &why_));
 	ASSERT_STR(a.qop, "auth,auth-int");
 	ASSERT_STR(a.stale, "TRUE");
 	OK(ms_auth_parse(&a, S("NoOneKnowsThisScheme opaque-data=here"), &why_));

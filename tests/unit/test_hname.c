@@ -27,13 +27,26 @@ TEST(hname_compact_forms)
 		const char *c;
 		enum ms_hdr_type t;
 	} forms[] = {
-		{ "i", MS_HDR_CALL_ID }, { "m", MS_HDR_CONTACT }, { "e", MS_HDR_CONTENT_ENCODING },
-		{ "l", MS_HDR_CONTENT_LENGTH }, { "c", MS_HDR_CONTENT_TYPE }, { "f", MS_HDR_FROM },
-		{ "s", MS_HDR_SUBJECT }, { "k", MS_HDR_SUPPORTED }, { "t", MS_HDR_TO },
-		{ "v", MS_HDR_VIA }, { "o", MS_HDR_EVENT }, { "u", MS_HDR_ALLOW_EVENTS },
-		{ "r", MS_HDR_REFER_TO }, { "b", MS_HDR_REFERRED_BY }, { "x", MS_HDR_SESSION_EXPIRES },
-		{ "y", MS_HDR_IDENTITY }, { "a", MS_HDR_ACCEPT_CONTACT }, { "j", MS_HDR_REJECT_CONTACT },
-		{ "d", MS_HDR_REQUEST_DISPOSITION }, { "n", MS_HDR_IDENTITY_INFO },
+		{ "i", MS_HDR_CALL_ID },
+		{ "m", MS_HDR_CONTACT },
+		{ "e", MS_HDR_CONTENT_ENCODING },
+		{ "l", MS_HDR_CONTENT_LENGTH },
+		{ "c", MS_HDR_CONTENT_TYPE },
+		{ "f", MS_HDR_FROM },
+		{ "s", MS_HDR_SUBJECT },
+		{ "k", MS_HDR_SUPPORTED },
+		{ "t", MS_HDR_TO },
+		{ "v", MS_HDR_VIA },
+		{ "o", MS_HDR_EVENT },
+		{ "u", MS_HDR_ALLOW_EVENTS },
+		{ "r", MS_HDR_REFER_TO },
+		{ "b", MS_HDR_REFERRED_BY },
+		{ "x", MS_HDR_SESSION_EXPIRES },
+		{ "y", MS_HDR_IDENTITY },
+		{ "a", MS_HDR_ACCEPT_CONTACT },
+		{ "j", MS_HDR_REJECT_CONTACT },
+		{ "d", MS_HDR_REQUEST_DISPOSITION },
+		{ "n", MS_HDR_IDENTITY_INFO },
 	};
 	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
 		char up[2] = { (char)(forms[i].c[0] - 32), 0 };
@@ -58,8 +71,10 @@ TEST(hname_unknown_and_names)
 		ASSERT_INT(lk(n), t);
 	}
 	ASSERT(ms_hdr_name(MS_HDR_OTHER) == NULL);
-	ASSERT(ms_hdr_is_list(MS_HDR_VIA) && ms_hdr_is_list(MS_HDR_CONTACT) && ms_hdr_is_list(MS_HDR_SUPPORTED));
-	ASSERT(!ms_hdr_is_list(MS_HDR_AUTHORIZATION) && !ms_hdr_is_list(MS_HDR_TO) && !ms_hdr_is_list(MS_HDR_OTHER));
+	ASSERT(ms_hdr_is_list(MS_HDR_VIA) && ms_hdr_is_list(MS_HDR_CONTACT) &&
+	       ms_hdr_is_list(MS_HDR_SUPPORTED));
+	ASSERT(!ms_hdr_is_list(MS_HDR_AUTHORIZATION) && !ms_hdr_is_list(MS_HDR_TO) &&
+	       !ms_hdr_is_list(MS_HDR_OTHER));
 }
 
 TEST(method_lookup_is_case_sensitive)

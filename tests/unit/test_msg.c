@@ -3,22 +3,22 @@
 #include "moonsip/msg.h"
 #include "test.h"
 
-static const char invite[] =
-	"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds, SIP/2.0/TCP 192.0.2.1:5061;branch=z9hG4bKx\r\n"
-	"v: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK3\r\n"
-	"Max-Forwards: 70\r\n"
-	"To: Bob <sip:bob@biloxi.example.com>\r\n"
-	"From: \"Alice, A.\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
-	"CSeq: 314159 INVITE\r\n"
-	"m: <sip:alice@pc33.atlanta.example.com>, \"x,y\" <sip:b@c>;q=0.5\r\n"
-	"Supported: 100rel, timer,path\r\n"
-	"X-Custom: a, b\r\n"
-	"Content-Type: application/sdp\r\n"
-	"l: 10\r\n"
-	"\r\n"
-	"v=0\r\no=x\r\n";
+static const char invite[] = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+			     "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds, SIP/2.0/TCP "
+			     "192.0.2.1:5061;branch=z9hG4bKx\r\n"
+			     "v: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK3\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "To: Bob <sip:bob@biloxi.example.com>\r\n"
+			     "From: \"Alice, A.\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+			     "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+			     "CSeq: 314159 INVITE\r\n"
+			     "m: <sip:alice@pc33.atlanta.example.com>, \"x,y\" <sip:b@c>;q=0.5\r\n"
+			     "Supported: 100rel, timer,path\r\n"
+			     "X-Custom: a, b\r\n"
+			     "Content-Type: application/sdp\r\n"
+			     "l: 10\r\n"
+			     "\r\n"
+			     "v=0\r\no=x\r\n";
 
 static void parse(struct ms_msg *m, const char *s, size_t len, int flags)
 {
@@ -110,9 +110,10 @@ TEST(msg_typed_views_cached)
 
 TEST(msg_response)
 {
-	static const char r[] = "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
-				"To: <sip:b@h>;tag=x\r\nFrom: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
-				"Content-Length: 0\r\n\r\n";
+	static const char r[] =
+		"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		"To: <sip:b@h>;tag=x\r\nFrom: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
 	struct ms_msg m;
 	parse(&m, r, sizeof r - 1, MS_PARSE_STREAM);
 	ASSERT_INT(ms_msg_check(&m), 0);
@@ -147,23 +148,33 @@ TEST(msg_body_framing)
 TEST(msg_error_reasons)
 {
 	uint16_t st;
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\n"
-				 "From: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 99999999999 INVITE\r\n\r\n", &st),
-		       "Bad CSeq: number too large"));
+	ASSERT(!strcmp(
+		reason_of("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\n"
+			  "From: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 99999999999 INVITE\r\n\r\n",
+			  &st),
+		"Bad CSeq: number too large"));
 	ASSERT_INT(st, 400);
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo: <sip:b@h>\r\n\r\n", &st), "Bad Call-ID: missing"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo: <sip:b@h>\r\n\r\n", &st),
+		       "Bad Call-ID: missing"));
 	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/3.0\r\n\r\n", &st), "SIP version not supported"));
 	ASSERT_INT(st, 505);
 	ASSERT(!strcmp(reason_of("INVITE  sip:a@b SIP/2.0\r\n\r\n", &st), "Bad request line"));
 	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\nTo: x\n\n", &st), "Start line not ended by CRLF"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo: x\nFrom: y\r\n\r\n", &st), "Bad To: bare LF in header"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo x\r\n\r\n", &st), "Bad To: no colon after header name"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo: x\nFrom: y\r\n\r\n", &st),
+		       "Bad To: bare LF in header"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo x\r\n\r\n", &st),
+		       "Bad To: no colon after header name"));
 	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\n: x\r\n\r\n", &st), "Bad header name"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo: x\r\n", &st), "No empty line after the headers"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\n continued\r\n\r\n", &st), "Continuation line without a header"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nVia: a,,b\r\n\r\n", &st), "Bad Via: empty element in list"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nl: 5\r\nl: 6\r\n\r\n", &st), "Bad Content-Length: conflicting values"));
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nX-\x01: y\r\n\r\n", &st), "Bad X-: no colon after header name"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nTo: x\r\n", &st),
+		       "No empty line after the headers"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\n continued\r\n\r\n", &st),
+		       "Continuation line without a header"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nVia: a,,b\r\n\r\n", &st),
+		       "Bad Via: empty element in list"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nl: 5\r\nl: 6\r\n\r\n", &st),
+		       "Bad Content-Length: conflicting values"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nX-\x01: y\r\n\r\n", &st),
+		       "Bad X-: no colon after header name"));
 	/* responses with errors are dropped, not answered */
 	ASSERT(!strcmp(reason_of("SIP/2.0 2000 OK\r\n\r\n", &st), "Bad status code"));
 	ASSERT_INT(st, 0);
@@ -173,13 +184,15 @@ TEST(msg_error_reasons)
 	ASSERT_INT(ms_msg_parse(&m, NULL, 0, MS_PARSE_DGRAM), MS_EBADMSG);
 	ms_msg_free(&m);
 	/* the echoed header name is kept printable */
-	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nX-\xc3\xa9: y\r\n\r\n", &st), "Bad X-: no colon after header name"));
+	ASSERT(!strcmp(reason_of("INVITE sip:a@b SIP/2.0\r\nX-\xc3\xa9: y\r\n\r\n", &st),
+		       "Bad X-: no colon after header name"));
 }
 
 TEST(msg_error_line_numbers)
 {
-	static const char s[] = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\n"
-				"From: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nExpires:\r\n soon\r\n\r\n";
+	static const char s[] =
+		"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\n"
+		"From: <sip:a@h>;tag=y\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nExpires:\r\n soon\r\n\r\n";
 	struct ms_msg m;
 	parse(&m, s, sizeof s - 1, MS_PARSE_DGRAM);
 	ASSERT_INT(ms_msg_check(&m), MS_EBADMSG);
@@ -241,9 +254,9 @@ static void all_prefixes(const char *msg, size_t len)
 TEST(msg_every_truncated_prefix)
 {
 	static const char *files[] = {
-		"corpus/rfc4475/valid/wsinv.dat", "corpus/rfc4475/valid/intmeth.dat",
-		"corpus/rfc4475/valid/esc01.dat", "corpus/rfc4475/valid/longreq.dat",
-		"corpus/rfc4475/valid/mpart01.dat", "corpus/rfc4475/valid/unreason.dat",
+		"corpus/rfc4475/valid/wsinv.dat",     "corpus/rfc4475/valid/intmeth.dat",
+		"corpus/rfc4475/valid/esc01.dat",     "corpus/rfc4475/valid/longreq.dat",
+		"corpus/rfc4475/valid/mpart01.dat",   "corpus/rfc4475/valid/unreason.dat",
 		"corpus/rfc4475/invalid/quotbal.dat", "corpus/rfc4475/application/regescrt.dat",
 	};
 	all_prefixes(invite, sizeof invite - 1);

@@ -8,55 +8,26 @@
 
 /* Every line type, in RFC 8866 order. */
 static const char all_types[] =
-	"v=0" CRLF
-	"o=jdoe 2890844526 2890842807 IN IP4 198.51.100.10" CRLF
-	"s=SDP Seminar" CRLF
+	"v=0" CRLF "o=jdoe 2890844526 2890842807 IN IP4 198.51.100.10" CRLF "s=SDP Seminar" CRLF
 	"i=A Seminar on the session description protocol" CRLF
-	"u=http://www.example.com/seminars/sdp.pdf" CRLF
-	"e=j.doe@example.com (Jane Doe)" CRLF
-	"p=+1 617 555-6011" CRLF
-	"c=IN IP4 233.252.0.1/127" CRLF
-	"b=CT:128" CRLF
-	"t=2873397496 2873404696" CRLF
-	"r=7d 1h 0 25h" CRLF
-	"t=0 0" CRLF
-	"z=2882844526 -1h 2898848070 0" CRLF
-	"k=prompt" CRLF
-	"a=recvonly" CRLF
-	"m=audio 49170/2 RTP/AVP 0 8 101" CRLF
-	"i=main audio" CRLF
-	"c=IN IP4 198.51.100.1" CRLF
-	"c=IN IP4 198.51.100.2" CRLF
-	"b=AS:64" CRLF
-	"k=clear:secret" CRLF
-	"a=rtpmap:0 PCMU/8000" CRLF
-	"a=rtpmap:101 telephone-event/8000" CRLF
-	"a=fmtp:101 0-15" CRLF
-	"m=video 51372 RTP/AVP 99" CRLF
-	"a=rtpmap:99 h263-1998/90000" CRLF;
+	"u=http://www.example.com/seminars/sdp.pdf" CRLF "e=j.doe@example.com (Jane Doe)" CRLF
+	"p=+1 617 555-6011" CRLF "c=IN IP4 233.252.0.1/127" CRLF "b=CT:128" CRLF
+	"t=2873397496 2873404696" CRLF "r=7d 1h 0 25h" CRLF "t=0 0" CRLF "z=2882844526 -1h 2898848070 0" CRLF
+	"k=prompt" CRLF "a=recvonly" CRLF "m=audio 49170/2 RTP/AVP 0 8 101" CRLF "i=main audio" CRLF
+	"c=IN IP4 198.51.100.1" CRLF "c=IN IP4 198.51.100.2" CRLF "b=AS:64" CRLF "k=clear:secret" CRLF
+	"a=rtpmap:0 PCMU/8000" CRLF "a=rtpmap:101 telephone-event/8000" CRLF "a=fmtp:101 0-15" CRLF
+	"m=video 51372 RTP/AVP 99" CRLF "a=rtpmap:99 h263-1998/90000" CRLF;
 
 /* A WebRTC-ish offer an RTP relay rewrites. */
 static const char offer[] =
-	"v=0" CRLF
-	"o=- 20518 0 IN IP4 203.0.113.1" CRLF
-	"s=-" CRLF
-	"c=IN IP4 203.0.113.1" CRLF
-	"t=0 0" CRLF
-	"a=ice-ufrag:F7gI" CRLF
-	"a=ice-pwd:x9cml/YzichV2+XlhiMu8g" CRLF
-	"m=audio 54400 RTP/AVP 0 96" CRLF
-	"a=rtpmap:0 PCMU/8000" CRLF
-	"a=rtpmap:96 opus/48000/2" CRLF
-	"a=fmtp:96 minptime=10;useinbandfec=1" CRLF
-	"a=rtcp:54401" CRLF
+	"v=0" CRLF "o=- 20518 0 IN IP4 203.0.113.1" CRLF "s=-" CRLF "c=IN IP4 203.0.113.1" CRLF "t=0 0" CRLF
+	"a=ice-ufrag:F7gI" CRLF "a=ice-pwd:x9cml/YzichV2+XlhiMu8g" CRLF "m=audio 54400 RTP/AVP 0 96" CRLF
+	"a=rtpmap:0 PCMU/8000" CRLF "a=rtpmap:96 opus/48000/2" CRLF
+	"a=fmtp:96 minptime=10;useinbandfec=1" CRLF "a=rtcp:54401" CRLF
 	"a=candidate:1 1 UDP 2130706431 203.0.113.1 54400 typ host" CRLF
-	"a=candidate:1 2 UDP 2130706431 203.0.113.1 54401 typ host" CRLF
-	"a=end-of-candidates" CRLF
-	"a=sendrecv" CRLF
-	"m=video 55400 RTP/AVP 97" CRLF
-	"c=IN IP4 203.0.113.2" CRLF
-	"a=rtpmap:97 H264/90000" CRLF
-	"a=candidate:2 1 UDP 2130706431 203.0.113.2 55400 typ host" CRLF;
+	"a=candidate:1 2 UDP 2130706431 203.0.113.1 54401 typ host" CRLF "a=end-of-candidates" CRLF
+	"a=sendrecv" CRLF "m=video 55400 RTP/AVP 97" CRLF "c=IN IP4 203.0.113.2" CRLF
+	"a=rtpmap:97 H264/90000" CRLF "a=candidate:2 1 UDP 2130706431 203.0.113.2 55400 typ host" CRLF;
 
 static void parse_ok(struct ms_sdp *sdp, const char *z)
 {
@@ -80,14 +51,14 @@ static char *written(const struct ms_sdp *sdp)
 	return z;
 }
 
-#define ASSERT_WRITES(sdp, want)                                              \
-	do {                                                                  \
-		char *w_ = written(sdp);                                      \
-		int same_ = strcmp(w_, want) == 0;                            \
-		if (!same_)                                                   \
+#define ASSERT_WRITES(sdp, want)                                                \
+	do {                                                                    \
+		char *w_ = written(sdp);                                        \
+		int same_ = strcmp(w_, want) == 0;                              \
+		if (!same_)                                                     \
 			fprintf(stderr, "wrote:\n%s\nwanted:\n%s\n", w_, want); \
-		free(w_);                                                     \
-		ASSERT(same_);                                                \
+		free(w_);                                                       \
+		ASSERT(same_);                                                  \
 	} while (0)
 
 TEST(sdp_every_line_type)
@@ -96,7 +67,9 @@ TEST(sdp_every_line_type)
 	parse_ok(&sdp, all_types);
 	ASSERT_INT(sdp.nlines, 26);
 	ASSERT_INT(sdp.nmedia, 2);
-	const char types[] = "vosiuepcbtrtzka" "miccbkaaa" "ma";
+	const char types[] = "vosiuepcbtrtzka"
+			     "miccbkaaa"
+			     "ma";
 	for (unsigned i = 0; i < 26; i++)
 		ASSERT_INT(sdp.lines[i].type, types[i]);
 	ASSERT_STR(sdp.lines[3].value, "A Seminar on the session description protocol");
@@ -213,11 +186,10 @@ TEST(sdp_ipv6_and_multicast)
 
 TEST(sdp_hold)
 {
-	static const char body[] =
-		"v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
-		"a=sendonly\r\n"
-		"m=audio 5004 RTP/AVP 0\r\n"
-		"m=video 5006 RTP/AVP 96\r\na=inactive\r\n";
+	static const char body[] = "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+				   "a=sendonly\r\n"
+				   "m=audio 5004 RTP/AVP 0\r\n"
+				   "m=video 5006 RTP/AVP 96\r\na=inactive\r\n";
 	struct ms_sdp sdp;
 	struct ms_sdp_conn c;
 	parse_ok(&sdp, body);
@@ -419,9 +391,12 @@ TEST(sdp_errors_table)
 		{ HEAD "m=audio 9 RTP/AVP 0\r\nt=0 0\r\n", "line type not allowed in a media section", 6 },
 		{ HEAD "m=audio 9 RTP/AVP 0\r\ni=a\r\ni=b\r\n", "repeated line", 7 },
 		{ HEAD "m=audio 9 RTP/AVP 0\r\na=x\r\nc=IN IP4 1.2.3.4\r\n", "line out of order", 7 },
-		{ "v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc=IN IP4\r\n", "c= line is not nettype addrtype address", 4 },
-		{ HEAD "m=audio 9 RTP/AVP 0\r\nc=IN IP4 1.2.3.4 5\r\n", "c= line is not nettype addrtype address", 6 },
-		{ HEAD "m=audio 9 RTP/AVP 0\r\nc=IN IP4 224.2.1.1/\r\n", "c= line is not nettype addrtype address", 6 },
+		{ "v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc=IN IP4\r\n", "c= line is not nettype addrtype address",
+		  4 },
+		{ HEAD "m=audio 9 RTP/AVP 0\r\nc=IN IP4 1.2.3.4 5\r\n",
+		  "c= line is not nettype addrtype address", 6 },
+		{ HEAD "m=audio 9 RTP/AVP 0\r\nc=IN IP4 224.2.1.1/\r\n",
+		  "c= line is not nettype addrtype address", 6 },
 		{ HEAD "m=audio 7000x RTP/AVP 0\r\n", "bad port in m= line", 5 },
 		{ HEAD "m=audio 65536 RTP/AVP 0\r\n", "bad port in m= line", 5 },
 		{ HEAD "m=audio -1 RTP/AVP 0\r\n", "bad port in m= line", 5 },
@@ -456,15 +431,16 @@ TEST(sdp_errors_table)
 TEST(sdp_lenient_table)
 {
 	static const char *const cases[] = {
-		"v=0\r\no=- 1 1 IN IP4 x\r\ns=\r\nt=0 0\r\n",                 /* empty s= */
-		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0",                     /* no final CRLF */
-		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0\r",                   /* half a CRLF */
-		"v=0\no=- 1 1 IN IP4 x\ns=-\nt=0 0\nm=audio 9 RTP/AVP 0\n",     /* bare LF */
-		"v=0\r\no=- 1 1 IN IP4 x\ns=-\r\nt=0 0\n",                     /* mixed */
-		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0\r\n\r\n\r\n",         /* trailing empty lines */
-		HEAD "m=audio 0 RTP/AVP\r\n",                                   /* no formats */
+		"v=0\r\no=- 1 1 IN IP4 x\r\ns=\r\nt=0 0\r\n",                       /* empty s= */
+		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0",                          /* no final CRLF */
+		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0\r",                        /* half a CRLF */
+		"v=0\no=- 1 1 IN IP4 x\ns=-\nt=0 0\nm=audio 9 RTP/AVP 0\n",         /* bare LF */
+		"v=0\r\no=- 1 1 IN IP4 x\ns=-\r\nt=0 0\n",                          /* mixed */
+		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0\r\n\r\n\r\n",              /* trailing empty lines */
+		HEAD "m=audio 0 RTP/AVP\r\n",                                       /* no formats */
 		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc=IN IP4 1.2.3.4 \r\nt=0 0\r\n", /* trailing space */
-		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=1 2\r\nr=1 2 3\r\nr=4 5 6\r\nt=3 4\r\nt=5 6\r\nr=7 8 9\r\n",
+		"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=1 2\r\nr=1 2 3\r\nr=4 5 6\r\nt=3 4\r\nt=5 6\r\nr=7 8 "
+		"9\r\n",
 		HEAD "m=audio 9 RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.5\r\n",
 		HEAD "a=\r\n",
 		HEAD "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
@@ -511,20 +487,11 @@ TEST(sdp_edit_relay)
 	ASSERT_INT(ms_sdp_remove_ice(&sdp), 6);
 	ASSERT_INT(ms_sdp_bump_version(&sdp), 0);
 	ASSERT_WRITES(&sdp,
-		      "v=0" CRLF
-		      "o=- 20518 1 IN IP4 203.0.113.1" CRLF
-		      "s=-" CRLF
-		      "c=IN IP4 192.0.2.7" CRLF
-		      "t=0 0" CRLF
-		      "m=audio 30000 RTP/AVP 0 96" CRLF
-		      "a=rtpmap:0 PCMU/8000" CRLF
-		      "a=rtpmap:96 opus/48000/2" CRLF
-		      "a=fmtp:96 minptime=10;useinbandfec=1" CRLF
-		      "a=rtcp:30001" CRLF
-		      "a=sendrecv" CRLF
-		      "m=video 30002 RTP/AVP 97" CRLF
-		      "c=IN IP4 192.0.2.7" CRLF
-		      "a=rtpmap:97 H264/90000" CRLF
+		      "v=0" CRLF "o=- 20518 1 IN IP4 203.0.113.1" CRLF "s=-" CRLF "c=IN IP4 192.0.2.7" CRLF
+		      "t=0 0" CRLF "m=audio 30000 RTP/AVP 0 96" CRLF "a=rtpmap:0 PCMU/8000" CRLF
+		      "a=rtpmap:96 opus/48000/2" CRLF "a=fmtp:96 minptime=10;useinbandfec=1" CRLF
+		      "a=rtcp:30001" CRLF "a=sendrecv" CRLF "m=video 30002 RTP/AVP 97" CRLF
+		      "c=IN IP4 192.0.2.7" CRLF "a=rtpmap:97 H264/90000" CRLF
 		      "a=rtcp:30003 IN IP6 2001:db8::7" CRLF);
 	/* Typed views read the edited values. */
 	struct ms_sdp_media md;
@@ -542,16 +509,18 @@ TEST(sdp_edit_conn_insert)
 {
 	struct ms_sdp sdp;
 	/* No session c= (RFC 5118 §4.5 style): one is added after s=/i=. */
-	parse_ok(&sdp, "v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\ni=info\r\nb=AS:1\r\nt=0 0\r\n"
-		       "m=audio 9 RTP/AVP 0\r\ni=voice\r\nb=AS:2\r\na=x\r\n"
-		       "m=video 9 RTP/AVP 0\r\nc=IN IP4 1.1.1.1\r\nc=IN IP4 1.1.1.2\r\nc=IN IP4 1.1.1.3\r\n");
+	parse_ok(&sdp,
+		 "v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\ni=info\r\nb=AS:1\r\nt=0 0\r\n"
+		 "m=audio 9 RTP/AVP 0\r\ni=voice\r\nb=AS:2\r\na=x\r\n"
+		 "m=video 9 RTP/AVP 0\r\nc=IN IP4 1.1.1.1\r\nc=IN IP4 1.1.1.2\r\nc=IN IP4 1.1.1.3\r\n");
 	ASSERT_INT(ms_sdp_set_conn(&sdp, MS_SDP_SESSION, MS_STR("2001:db8::9")), 0);
 	ASSERT_INT(ms_sdp_set_conn(&sdp, 0, MS_STR("192.0.2.9")), 0);
 	ASSERT_INT(ms_sdp_set_conn(&sdp, 1, MS_STR("example.net")), 0);
-	ASSERT_WRITES(&sdp, "v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\ni=info\r\nc=IN IP6 2001:db8::9\r\n"
-			    "b=AS:1\r\nt=0 0\r\n"
-			    "m=audio 9 RTP/AVP 0\r\ni=voice\r\nc=IN IP4 192.0.2.9\r\nb=AS:2\r\na=x\r\n"
-			    "m=video 9 RTP/AVP 0\r\nc=IN IP4 example.net\r\n");
+	ASSERT_WRITES(&sdp,
+		      "v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\ni=info\r\nc=IN IP6 2001:db8::9\r\n"
+		      "b=AS:1\r\nt=0 0\r\n"
+		      "m=audio 9 RTP/AVP 0\r\ni=voice\r\nc=IN IP4 192.0.2.9\r\nb=AS:2\r\na=x\r\n"
+		      "m=video 9 RTP/AVP 0\r\nc=IN IP4 example.net\r\n");
 	struct ms_sdp_conn c;
 	ASSERT_INT(ms_sdp_get_effective_conn(&sdp, 0, &c), 0);
 	ASSERT_STR(c.address, "192.0.2.9");
@@ -570,8 +539,9 @@ TEST(sdp_edit_conn_insert)
 TEST(sdp_edit_attrs)
 {
 	struct ms_sdp sdp;
-	parse_ok(&sdp, HEAD "a=tool:x\r\nm=audio 9 RTP/AVP 0\r\na=ptime:20\r\na=ptime:30\r\na=sendrecv\r\n"
-			    "m=video 9 RTP/AVP 96\r\n");
+	parse_ok(&sdp,
+		 HEAD "a=tool:x\r\nm=audio 9 RTP/AVP 0\r\na=ptime:20\r\na=ptime:30\r\na=sendrecv\r\n"
+		      "m=video 9 RTP/AVP 96\r\n");
 	ASSERT_INT(ms_sdp_set_attr(&sdp, 0, MS_STR("ptime"), MS_STR("40")), 0);
 	ASSERT_INT(ms_sdp_set_attr(&sdp, MS_SDP_SESSION, MS_STR("tool"), MS_STR("moonsip")), 0);
 	ASSERT_INT(ms_sdp_set_attr(&sdp, 1, MS_STR("rtcp-mux"), MS_STR_NULL), 0);
@@ -579,17 +549,19 @@ TEST(sdp_edit_attrs)
 	ASSERT_INT(ms_sdp_set_direction(&sdp, 0, MS_SDP_INACTIVE), 0);
 	ASSERT_INT(ms_sdp_set_direction(&sdp, 1, MS_SDP_SENDONLY), 0);
 	ASSERT_INT(ms_sdp_set_direction(&sdp, MS_SDP_SESSION, MS_SDP_RECVONLY), 0);
-	ASSERT_WRITES(&sdp, HEAD "a=tool:moonsip\r\na=recvonly\r\n"
-			    "m=audio 9 RTP/AVP 0\r\na=ptime:40\r\na=inactive\r\n"
-			    "m=video 9 RTP/AVP 96\r\na=rtcp-mux\r\na=label:\r\na=sendonly\r\n");
+	ASSERT_WRITES(&sdp,
+		      HEAD "a=tool:moonsip\r\na=recvonly\r\n"
+			   "m=audio 9 RTP/AVP 0\r\na=ptime:40\r\na=inactive\r\n"
+			   "m=video 9 RTP/AVP 96\r\na=rtcp-mux\r\na=label:\r\na=sendonly\r\n");
 	ASSERT_INT(ms_sdp_get_direction(&sdp, 0), MS_SDP_INACTIVE);
 	ASSERT_INT(ms_sdp_remove_attr(&sdp, 1, MS_STR("rtcp-mux")), 1);
 	ASSERT_INT(ms_sdp_remove_attr(&sdp, 1, MS_STR("rtcp-mux")), 0);
 	ASSERT_INT(ms_sdp_remove_attr(&sdp, MS_SDP_SESSION, MS_STR("ptime")), 0);
 	ASSERT_INT(ms_sdp_remove_attr(&sdp, 0, MS_STR("ptime")), 1);
-	ASSERT_WRITES(&sdp, HEAD "a=tool:moonsip\r\na=recvonly\r\n"
-			    "m=audio 9 RTP/AVP 0\r\na=inactive\r\n"
-			    "m=video 9 RTP/AVP 96\r\na=label:\r\na=sendonly\r\n");
+	ASSERT_WRITES(&sdp,
+		      HEAD "a=tool:moonsip\r\na=recvonly\r\n"
+			   "m=audio 9 RTP/AVP 0\r\na=inactive\r\n"
+			   "m=video 9 RTP/AVP 96\r\na=label:\r\na=sendonly\r\n");
 	ms_sdp_free(&sdp);
 }
 
@@ -623,8 +595,10 @@ TEST(sdp_edit_bump_version)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char body[256], want[256];
 		struct ms_sdp sdp;
-		snprintf(body, sizeof body, "v=0\r\no=alice 7 %s IN IP4 x\r\ns=-\r\nt=0 0\r\n", cases[i].before);
-		snprintf(want, sizeof want, "v=0\r\no=alice 7 %s IN IP4 x\r\ns=-\r\nt=0 0\r\n", cases[i].after);
+		snprintf(body, sizeof body, "v=0\r\no=alice 7 %s IN IP4 x\r\ns=-\r\nt=0 0\r\n",
+			 cases[i].before);
+		snprintf(want, sizeof want, "v=0\r\no=alice 7 %s IN IP4 x\r\ns=-\r\nt=0 0\r\n",
+			 cases[i].after);
 		parse_ok(&sdp, body);
 		ASSERT_INT(ms_sdp_bump_version(&sdp), 0);
 		ASSERT_WRITES(&sdp, want);
@@ -818,14 +792,20 @@ TEST(sdp_rfc5118_bodies)
 {
 	static const struct {
 		const char *file;
-		const char *session;       /* session c= address, NULL when none */
+		const char *session;           /* session c= address, NULL when none */
 		const char *type[2], *addr[2]; /* the connection each media uses */
 	} cases[] = {
-		{ "corpus/rfc5118/ipv6-in-sdp.dat", "2001:db8::20", { "IP6", "IP6" },
+		{ "corpus/rfc5118/ipv6-in-sdp.dat",
+		  "2001:db8::20",
+		  { "IP6", "IP6" },
 		  { "2001:db8::20", "2001:db8::20" } },
-		{ "corpus/rfc5118/mult-ip-in-sdp.dat", NULL, { "IP4", "IP6" },
+		{ "corpus/rfc5118/mult-ip-in-sdp.dat",
+		  NULL,
+		  { "IP4", "IP6" },
 		  { "192.0.2.1", "2001:db8::1" } },
-		{ "corpus/rfc5118/ipv4-mapped-ipv6.dat", "::ffff:192.0.2.2", { "IP6", "IP6" },
+		{ "corpus/rfc5118/ipv4-mapped-ipv6.dat",
+		  "::ffff:192.0.2.2",
+		  { "IP6", "IP6" },
 		  { "::ffff:192.0.2.2", "::ffff:192.0.2.2" } },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -19,8 +19,8 @@ struct log {
 	char why[64];
 };
 
-static void on_msg(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, char *buf, size_t len,
-		   void *arg)
+static void on_msg(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, char *buf,
+		   size_t len, void *arg)
 {
 	struct log *l = arg;
 	(void)t;

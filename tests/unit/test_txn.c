@@ -382,7 +382,8 @@ TEST(txn_stress_10000_timeouts)
 	for (int i = 0; i < N; i++) {
 		struct ms_ctxn *ct;
 		ms_txn_branch(w.l, branch);
-		size_t n = make_request(req, sizeof req, i % 2 ? "INVITE" : "OPTIONS", branch, (uint32_t)i, "");
+		size_t n =
+			make_request(req, sizeof req, i % 2 ? "INVITE" : "OPTIONS", branch, (uint32_t)i, "");
 		ASSERT_INT(ms_ctxn_new(&ct, w.l, req, n, &w.peer, tally_cb, t), 0);
 		fake_advance(&w.f, 1); /* spread them over 10 s */
 	}

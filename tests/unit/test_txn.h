@@ -23,9 +23,9 @@ struct fake {
 	size_t nheap, capheap;
 	struct fake_sent *sent;
 	size_t nsent, capsent;
-	size_t sends;      /* every send, recorded or not */
-	bool no_record;    /* count sends only (stress tests) */
-	int fail_send;     /* returned by send while not 0 */
+	size_t sends;   /* every send, recorded or not */
+	bool no_record; /* count sends only (stress tests) */
+	int fail_send;  /* returned by send while not 0 */
 };
 
 void fake_init(struct fake *f);
@@ -64,7 +64,7 @@ struct stu {
 	unsigned answer;   /* answer every new request with this at once */
 	unsigned events[64];
 	int nevents;
-	bool want_events;  /* ms_stxn_set_cb on each new transaction */
+	bool want_events; /* ms_stxn_set_cb on each new transaction */
 };
 void stu_request_cb(struct ms_stxn *st, struct ms_msg *req, const struct ms_txn_peer *src, void *arg);
 void stu_event_cb(struct ms_stxn *st, unsigned status, void *arg);

@@ -118,8 +118,8 @@ TEST(txn_cinv_provisional_stops_a_and_b)
 	ASSERT_INT(w.c.status[1], 180);
 	ASSERT(w.c.had_msg[1]);
 	fake_advance(&w.f, 100000);
-	ASSERT_INT(w.f.nsent, 2);  /* no more A */
-	ASSERT_INT(w.c.n, 2);      /* and no B: Proceeding waits for the TU */
+	ASSERT_INT(w.f.nsent, 2); /* no more A */
+	ASSERT_INT(w.c.n, 2);     /* and no B: Proceeding waits for the TU */
 	ASSERT_INT(ms_txn_layer_count(w.l), 1);
 	ASSERT_INT(fake_armed(&w.f), 0);
 	/* The final response still comes through. */

@@ -138,8 +138,8 @@ TEST(txn_sinv_h_without_ack)
 	ASSERT_INT(ms_stxn_respond(st0(&w), 404, MS_STR_NULL, MS_STR("srv")), 0);
 	fake_advance(&w.f, 100000);
 	/* The 100 Trying, then the 404 and G until H at 64*T1. */
-	static const uint64_t at[] = { 200, 300, 800, 1800, 3800, 7800, 11800, 15800, 19800,
-				       23800, 27800, 31800 };
+	static const uint64_t at[] = { 200,   300,   800,   1800,  3800,  7800,
+				       11800, 15800, 19800, 23800, 27800, 31800 };
 	ASSERT_INT(w.f.nsent, 12);
 	for (size_t i = 0; i < 12; i++)
 		ASSERT_INT(w.f.sent[i].at, at[i]);
@@ -283,13 +283,14 @@ TEST(txn_stxn_reply_bytes)
 	ASSERT_INT(ms_stxn_reply(st0(&w), "junk", 4), MS_EINVAL);
 	ASSERT_INT(ms_stxn_reply(st0(&w), w.req, w.len), MS_EINVAL); /* a request */
 	ASSERT_INT(ms_stxn_status(st0(&w)), 0);
-	static const char resp[] = "SIP/2.0 202 Accepted\r\n"
-				   "Via: SIP/2.0/UDP pc33.atlanta.example.com:5062;branch=z9hG4bKclientMESSAGE\r\n"
-				   "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
-				   "To: Bob <sip:bob@biloxi.example.com>;tag=x\r\n"
-				   "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
-				   "CSeq: 1 MESSAGE\r\n"
-				   "Content-Length: 0\r\n\r\n";
+	static const char resp[] =
+		"SIP/2.0 202 Accepted\r\n"
+		"Via: SIP/2.0/UDP pc33.atlanta.example.com:5062;branch=z9hG4bKclientMESSAGE\r\n"
+		"From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+		"To: Bob <sip:bob@biloxi.example.com>;tag=x\r\n"
+		"Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+		"CSeq: 1 MESSAGE\r\n"
+		"Content-Length: 0\r\n\r\n";
 	ASSERT_INT(ms_stxn_reply(st0(&w), resp, sizeof resp - 1), 0);
 	ASSERT_INT(w.f.nsent, 1);
 	ASSERT_STR(((struct ms_str){ w.f.sent[0].data, w.f.sent[0].len }), resp);

@@ -21,7 +21,9 @@ static const char *parse_err(const char *s)
 
 TEST(uri_sip_full)
 {
-	struct ms_uri u = parse_ok("sips:alice:secret@atlanta.example.com:5061;transport=tcp;lr;maddr=239.255.255.1;ttl=15;user=phone;method=INVITE;x?subject=project%20x&priority=urgent");
+	struct ms_uri u =
+		parse_ok("sips:alice:secret@atlanta.example.com:5061;transport=tcp;lr;maddr=239.255.255.1;"
+			 "ttl=15;user=phone;method=INVITE;x?subject=project%20x&priority=urgent");
 	ASSERT_INT(u.scheme, MS_URI_SIPS);
 	ASSERT_STR(u.user, "alice");
 	ASSERT(u.has_password);
@@ -68,7 +70,8 @@ TEST(uri_user_part_oddities)
 	ASSERT_STR(u.host, "example.com");
 	ASSERT_INT(u.params.len, 0);
 	/* RFC 4475 §3.1.1.2: every legal user and password character */
-	u = parse_ok("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
+	u = parse_ok("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/"
+		     ";;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
 	ASSERT_STR(u.user, "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*");
 	ASSERT_STR(u.password, "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
 	u = parse_ok("sip:%61lice@atlanta.com;%6C%72");
