@@ -16,24 +16,6 @@
 #include "moonsip/edit.h"
 #include "txn/txn_private.h"
 
-void ms__ctxn_invite_start(struct ms_ctxn *ct)
-{
-	struct ms__txn *t = &ct->t;
-	t->state = MS__TXN_CALLING;
-	int rc = ms__txn_send(t, t->req);
-	if (rc) {
-		/* Reported from the timer, after ms_ctxn_new has returned. */
-		t->error = rc;
-		ms__txn_timer_start(t, &t->end, 0);
-		return;
-	}
-	if (!t->reliable) {
-		t->retx_ms = t->layer->cfg.t1;
-		ms__txn_timer_start(t, &t->retx, t->retx_ms);
-	}
-	ms__txn_timer_start(t, &t->end, ms__txn_64t1(t));
-}
-
 /* "name: value" with any folding of the value undone: a stored message may
  * carry folded lines, and ms_build_header takes no line ends. */
 static int add(struct ms_buf *b, const char *name, struct ms_str v)

@@ -9,24 +9,6 @@
  * up; Timer K absorbs retransmitted final responses for T4. */
 #include "txn/txn_private.h"
 
-void ms__ctxn_ni_start(struct ms_ctxn *ct)
-{
-	struct ms__txn *t = &ct->t;
-	t->state = MS__TXN_TRYING;
-	int rc = ms__txn_send(t, t->req);
-	if (rc) {
-		/* Reported from the timer, after ms_ctxn_new has returned. */
-		t->error = rc;
-		ms__txn_timer_start(t, &t->end, 0);
-		return;
-	}
-	if (!t->reliable) {
-		t->retx_ms = t->layer->cfg.t1;
-		ms__txn_timer_start(t, &t->retx, t->retx_ms);
-	}
-	ms__txn_timer_start(t, &t->end, ms__txn_64t1(t));
-}
-
 void ms__ctxn_ni_response(struct ms_ctxn *ct, struct ms_msg *m)
 {
 	struct ms__txn *t = &ct->t;

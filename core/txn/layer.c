@@ -298,6 +298,25 @@ static int client_key(struct ms_txn_layer *l, struct ms_msg *m, struct ms__txn_k
 	return 0;
 }
 
+/* Both client machines start alike (§17.1.1.2, §17.1.2.2): send, then
+ * Timer A or E at T1 over unreliable transports, and Timer B or F. */
+static void start_client(struct ms__txn *t, enum ms__txn_state state)
+{
+	t->state = state;
+	int rc = ms__txn_send(t, t->req);
+	if (rc) {
+		/* Reported from the timer, after ms_ctxn_new has returned. */
+		t->error = rc;
+		ms__txn_timer_start(t, &t->end, 0);
+		return;
+	}
+	if (!t->reliable) {
+		t->retx_ms = t->layer->cfg.t1;
+		ms__txn_timer_start(t, &t->retx, t->retx_ms);
+	}
+	ms__txn_timer_start(t, &t->end, ms__txn_64t1(t));
+}
+
 int ms_ctxn_new(struct ms_ctxn **out, struct ms_txn_layer *l, const char *req, size_t len,
 		const struct ms_txn_peer *dst, ms_ctxn_cb cb, void *arg)
 {
@@ -328,10 +347,7 @@ int ms_ctxn_new(struct ms_ctxn **out, struct ms_txn_layer *l, const char *req, s
 	MS__CTXN(t)->cb = cb;
 	MS__CTXN(t)->arg = arg;
 	ms__txn_table_link(t);
-	if (invite)
-		ms__ctxn_invite_start(MS__CTXN(t));
-	else
-		ms__ctxn_ni_start(MS__CTXN(t));
+	start_client(t, invite ? MS__TXN_CALLING : MS__TXN_TRYING);
 	*out = MS__CTXN(t);
 	return 0;
 }

@@ -194,10 +194,8 @@ int ms__stxn_build(struct ms_stxn *st, struct ms_buf *b, unsigned code, struct m
 		   struct ms_str to_tag);
 
 /* The machines: each file handles its kind's messages and timers. */
-void ms__ctxn_invite_start(struct ms_ctxn *ct);
 void ms__ctxn_invite_response(struct ms_ctxn *ct, struct ms_msg *m);
 void ms__ctxn_invite_timer(struct ms_ctxn *ct, struct ms_txn_timer *tm);
-void ms__ctxn_ni_start(struct ms_ctxn *ct);
 void ms__ctxn_ni_response(struct ms_ctxn *ct, struct ms_msg *m);
 void ms__ctxn_ni_timer(struct ms_ctxn *ct, struct ms_txn_timer *tm);
 
