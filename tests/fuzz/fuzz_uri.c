@@ -11,54 +11,15 @@
 
 #include "moonsip/uri.h"
 
-#define CHECK(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-#define MAX_WALK 4096
+#include "fuzz_check.h"
 
 /* A heap copy of exactly n bytes, so that ASan sees any read past it. */
 static char *copy(const uint8_t *data, size_t n)
 {
-	char *p = malloc(n);
-	CHECK(p || n == 0);
+	char *p = exact(n);
 	if (n)
 		memcpy(p, data, n);
 	return p;
-}
-
-static void in(struct ms_str outer, struct ms_str s)
-{
-	if (s.len == 0)
-		return;
-	CHECK(s.s >= outer.s && s.len <= outer.len && (size_t)(s.s - outer.s) <= outer.len - s.len);
-}
-
-static void unescape(struct ms_str s)
-{
-	char *out = malloc(s.len);
-	CHECK(out || s.len == 0);
-	int n = ms_uri_unescape(s, out);
-	/* Only well-formed escapes get through the parser. */
-	CHECK(n >= 0 && (size_t)n <= s.len);
-	free(out);
-}
-
-/* Every walk step moves forward and stays inside the list; a step that
- * does not move would loop forever in every caller. */
-static void params(struct ms_str list)
-{
-	size_t pos = 0, prev = 0;
-	struct ms_str name, value;
-	for (unsigned i = 0; i < MAX_WALK && ms_param_next(list, &pos, &name, &value); i++) {
-		CHECK(pos > prev && pos <= list.len);
-		in(list, name);
-		in(list, value);
-		prev = pos;
-	}
-	ms_param_find(list, "transport", &value);
 }
 
 static void slices(const struct ms_uri *u)
