@@ -3,5 +3,6 @@
 #define MS_CMD_H
 
 int ms_cmd_parse(int argc, char **argv);
+int ms_cmd_run(int argc, char **argv);
 
 #endif

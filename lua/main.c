@@ -11,6 +11,7 @@ static void usage(FILE *to)
 		"usage: moonsip COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n"
+		"  run [OPTIONS]   serve SIP (moonsip run --help for the options)\n"
 		"  parse FILE...   parse SIP messages (- for stdin) and print what they hold\n"
 		"  version         print the version\n"
 		"  help            print this text\n");
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "run"))
+		return ms_cmd_run(argc - 2, argv + 2);
 	if (!strcmp(cmd, "parse"))
 		return ms_cmd_parse(argc - 2, argv + 2);
 	fprintf(stderr, "moonsip: unknown command '%s'\n", cmd);

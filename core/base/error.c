@@ -12,6 +12,7 @@ const char *ms_strerror(int code)
 	case MS_ERANGE: return "number out of range";
 	case MS_ENOENT: return "not found";
 	case MS_ENOTSUP: return "not supported";
+	case MS_EPROTO: return "protocol error";
 	default: return "unknown error";
 	}
 }

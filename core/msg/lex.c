@@ -161,8 +161,11 @@ bool ms__lex_gen_value(struct ms_lex *l, struct ms_str *out)
 	}
 	/* A token covers hostnames and IPv4 addresses. An IPv6 address written
 	 * without brackets (RFC 5118 §4.5 received=) starts as a hex token and
-	 * goes on with ':'. */
-	if (!ms__lex_token(l, out))
+	 * goes on with ':', or starts with "::" ("::1"). */
+	bool v6 = l->end - l->p >= 2 && l->p[0] == ':' && l->p[1] == ':';
+	if (v6)
+		*out = (struct ms_str){ l->p, 0 };
+	else if (!ms__lex_token(l, out))
 		return false;
 	if (ms__lex_peek(l) == ':' && all_hex(*out)) {
 		while (l->p < l->end && (ms__hexval(*l->p) >= 0 || *l->p == ':' || *l->p == '.'))

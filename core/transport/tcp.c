@@ -1,4 +1,4 @@
-/* SIP over TCP: listener, connection table, framing, timeouts. */
+/* SIP over TCP and TLS: listener, connection table, framing, timeouts. */
 #define _GNU_SOURCE /* accept4 */
 #include "transport/tcp.h"
 
@@ -7,11 +7,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "moonsip/stream.h"
+#include "transport/tls.h"
 
 #define READ_CHUNK 16384
 
@@ -24,13 +26,21 @@ struct conn {
 	int fd;
 	struct sockaddr_storage peer;
 	bool connecting;
-	bool dead;     /* dropped while a callback ran: freed after it */
-	unsigned busy; /* callbacks running on this connection */
+	bool handshaking; /* TLS: output waits, the stall timer runs */
+	bool tls_failed;  /* a fatal TLS error: no close_notify */
+	bool dead;        /* dropped while a callback ran: freed after it */
+	bool closing;     /* writes its last answer, reads nothing, then closes */
+	int close_err;
+	const char *close_why; /* static text */
+	int tls_want;          /* EV_WRITE when a TLS step waits for writability */
+	unsigned busy;         /* callbacks running on this connection */
 	struct ms_framer fr;
 	struct ms_buf in;
 	size_t in_off; /* consumed bytes at the front of 'in' */
 	struct ms_buf out;
-	size_t out_off; /* sent bytes at the front of 'out' */
+	size_t out_off;     /* sent bytes at the front of 'out' */
+	struct ssl_st *ssl; /* NULL: plain TCP */
+	char *host;         /* TLS client: the name the peer was checked against */
 };
 
 struct ms_tcp {
@@ -61,7 +71,10 @@ static void conn_free(struct conn *c)
 	t->nconns--;
 	ev_io_stop(t->loop, &c->io);
 	ev_timer_stop(t->loop, &c->timer);
+	if (c->ssl)
+		ms__tls_conn_free(c->ssl, !c->tls_failed);
 	close(c->fd);
+	ms__free(c->host);
 	ms_buf_free(&c->in);
 	ms_buf_free(&c->out);
 	ms__free(c);
@@ -84,10 +97,18 @@ static void conn_drop(struct conn *c, int err, const char *why)
 		conn_free(c);
 }
 
+/* A TLS failure: the reason from OpenSSL, for the close callback. */
+static void tls_drop(struct conn *c, int err, const char *what)
+{
+	char why[200];
+	c->tls_failed = true;
+	conn_drop(c, err, ms__tls_why(c->ssl, err, what, why, sizeof why));
+}
+
 static void watch(struct conn *c)
 {
-	int ev = EV_READ;
-	if (c->connecting || c->out.len > c->out_off)
+	int ev = (c->closing ? 0 : EV_READ) | c->tls_want;
+	if (c->connecting || (c->out.len > c->out_off && !c->handshaking))
 		ev |= EV_WRITE;
 	if ((c->io.events & (EV_READ | EV_WRITE)) == ev && ev_is_active(&c->io))
 		return;
@@ -97,10 +118,11 @@ static void watch(struct conn *c)
 }
 
 /* Idle when nothing is pending; a shorter limit while a message is half
- * received, so a peer cannot hold a buffer by stalling. */
+ * received, so a peer cannot hold a buffer by stalling. A TLS handshake
+ * (with the connect before it) gets the short limit once, in all. */
 static void arm_timer(struct conn *c)
 {
-	bool partial = c->in.len > c->in_off;
+	bool partial = c->handshaking || c->in.len > c->in_off;
 	uint32_t ms = partial ? c->t->cfg.stall_ms : c->t->cfg.idle_ms;
 	c->timer.repeat = ms / 1000.0;
 	ev_timer_again(c->t->loop, &c->timer);
@@ -111,8 +133,30 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, timer));
 	(void)loop;
 	(void)revents;
-	conn_drop(c, c->in.len > c->in_off ? -ETIMEDOUT : 0,
-		  c->in.len > c->in_off ? "stalled in the middle of a message" : "idle");
+	if (c->handshaking)
+		conn_drop(c, -ETIMEDOUT, "TLS handshake timed out");
+	else if (c->closing)
+		conn_drop(c, c->close_err, c->close_why);
+	else
+		conn_drop(c, c->in.len > c->in_off ? -ETIMEDOUT : 0,
+			  c->in.len > c->in_off ? "stalled in the middle of a message" : "idle");
+}
+
+/* Writes from the output buffer: the bytes taken, 0 when the socket takes
+ * no more now, or a negative error. */
+static ssize_t out_write(struct conn *c)
+{
+	const char *p = c->out.data + c->out_off;
+	size_t len = c->out.len - c->out_off;
+	if (c->ssl) {
+		int want;
+		ssize_t n = ms__tls_write(c->ssl, p, len, &want);
+		return n == MS_EAGAIN ? 0 : n;
+	}
+	ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+	return n;
 }
 
 /* From the write watcher: the rest of the output, or the connection's end
@@ -120,17 +164,25 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 static void flush(struct conn *c)
 {
 	while (c->out.len > c->out_off) {
-		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = out_write(c);
+		if (n == 0)
+			break;
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				break;
-			conn_drop(c, -errno, "send failed");
+			if (c->ssl)
+				tls_drop(c, (int)n, "TLS send failed");
+			else
+				conn_drop(c, (int)n, "send failed");
 			return;
 		}
 		c->out_off += (size_t)n;
 	}
-	if (c->out_off == c->out.len)
+	if (c->out_off == c->out.len) {
 		c->out.len = c->out_off = 0;
+		if (c->closing) {
+			conn_drop(c, c->close_err, c->close_why);
+			return;
+		}
+	}
 	watch(c);
 }
 
@@ -139,12 +191,39 @@ static void flush(struct conn *c)
 static void try_send(struct conn *c)
 {
 	while (c->out.len > c->out_off) {
-		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = out_write(c);
 		if (n <= 0)
 			return;
 		c->out_off += (size_t)n;
 	}
 	c->out.len = c->out_off = 0;
+}
+
+/* Ends a connection once its output is written (bounded by the stall
+ * time): an error answer gets out before the close. */
+static void close_after_flush(struct conn *c, int err, const char *why)
+{
+	if (c->dead)
+		return;
+	if (c->out.len == c->out_off) {
+		conn_drop(c, err, why);
+		return;
+	}
+	c->closing = true;
+	c->close_err = err;
+	c->close_why = why;
+	c->timer.repeat = c->t->cfg.stall_ms / 1000.0;
+	ev_timer_again(c->t->loop, &c->timer);
+	watch(c);
+}
+
+/* The stream cannot be framed: the owner may answer, then it closes. */
+static void unframeable(struct conn *c, int rc)
+{
+	if (c->t->cfg.bad_cb)
+		c->t->cfg.bad_cb(c->t, c->id, &c->peer, c->in.data + c->in_off, c->in.len - c->in_off, rc,
+				 c->fr.why, c->t->arg);
+	close_after_flush(c, rc, c->fr.why);
 }
 
 /* Frames and delivers every whole message in the input buffer. */
@@ -160,7 +239,7 @@ static void deliver(struct conn *c)
 		if (n == MS_EAGAIN)
 			break;
 		if (n < 0) {
-			conn_drop(c, n, c->fr.why);
+			unframeable(c, n);
 			return;
 		}
 		char *msg = c->in.data + c->in_off;
@@ -176,30 +255,82 @@ static void deliver(struct conn *c)
 	}
 }
 
+/* Reads into the input buffer: the byte count, or 0 when there is nothing
+ * more now (the connection is dropped when it ended or failed). */
+static size_t in_read(struct conn *c)
+{
+	char *p = c->in.data + c->in.len;
+	ssize_t n;
+	if (c->ssl) {
+		int want = 0;
+		n = ms__tls_read(c->ssl, p, READ_CHUNK, &want);
+		if (n == MS_EAGAIN)
+			c->tls_want |= want & EV_WRITE;
+		else if (n < 0)
+			tls_drop(c, (int)n, "TLS receive failed");
+	} else {
+		n = recv(c->fd, p, READ_CHUNK, 0);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_drop(c, -errno, "receive failed");
+	}
+	if (n == 0)
+		conn_drop(c, 0, "closed by the peer");
+	return n > 0 ? (size_t)n : 0;
+}
+
 static void on_readable(struct conn *c)
 {
+	if (c->closing)
+		return;
 	for (;;) {
 		if (ms_buf_reserve(&c->in, READ_CHUNK) < 0) {
 			conn_drop(c, MS_ENOMEM, "out of memory");
 			return;
 		}
-		ssize_t n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, 0);
-		if (n == 0) {
-			conn_drop(c, 0, "closed by the peer");
-			return;
-		}
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				conn_drop(c, -errno, "receive failed");
+		size_t n = in_read(c);
+		if (!n)
 			break;
-		}
-		c->in.len += (size_t)n;
+		c->in.len += n;
 		deliver(c);
-		if (c->dead || (size_t)n < READ_CHUNK)
+		/* OpenSSL may hold decrypted bytes the socket no longer
+		 * signals: TLS reads until it wants more. */
+		if (c->dead || (!c->ssl && n < READ_CHUNK))
 			break;
 	}
 	if (!c->dead)
 		arm_timer(c);
+}
+
+/* One handshake step: true once it is complete. */
+static bool handshake(struct conn *c)
+{
+	int want = 0;
+	int rc = ms__tls_handshake(c->ssl, &want);
+	if (rc == MS_EAGAIN) {
+		c->tls_want = want & EV_WRITE;
+		watch(c);
+		return false;
+	}
+	if (rc < 0) {
+		tls_drop(c, rc, "TLS handshake failed");
+		return false;
+	}
+	c->handshaking = false;
+	c->tls_want = 0;
+	arm_timer(c);
+	return true;
+}
+
+/* Any event: OpenSSL may need either direction for reads and writes, and
+ * may already hold bytes after the handshake, so both are tried. */
+static void tls_io(struct conn *c)
+{
+	if (c->handshaking && !handshake(c))
+		return;
+	c->tls_want = 0;
+	on_readable(c);
+	if (!c->dead)
+		flush(c);
 }
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -215,16 +346,33 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 			conn_drop(c, -err, "connect failed");
 		c->connecting = false;
 	}
-	if (!c->dead && (revents & EV_READ))
+	if (c->ssl && !c->dead && !c->connecting)
+		tls_io(c);
+	if (!c->ssl && !c->dead && (revents & EV_READ))
 		on_readable(c);
-	if (!c->dead && (revents & EV_WRITE))
+	if (!c->ssl && !c->dead && (revents & EV_WRITE))
 		flush(c);
 	c->busy--;
 	if (c->dead && !c->busy)
 		conn_free(c);
 }
 
-static struct conn *conn_new(struct ms_tcp *t, int fd, const struct sockaddr_storage *peer)
+/* TLS state for a new connection: a server for accepted ones, a client
+ * checking 'host' (or the address) for outgoing ones. */
+static int tls_setup(struct conn *c, bool server, const char *host)
+{
+	if (host) {
+		size_t n = strlen(host) + 1;
+		if (!(c->host = ms__malloc(n)))
+			return MS_ENOMEM;
+		memcpy(c->host, host, n);
+	}
+	c->handshaking = true;
+	return ms__tls_conn_new(&c->ssl, c->t->cfg.tls, c->fd, server, host, &c->peer);
+}
+
+static struct conn *conn_new(struct ms_tcp *t, int fd, const struct sockaddr_storage *peer, bool server,
+			     const char *host)
 {
 	struct conn *c = ms__calloc(1, sizeof *c);
 	if (!c)
@@ -232,6 +380,11 @@ static struct conn *conn_new(struct ms_tcp *t, int fd, const struct sockaddr_sto
 	c->t = t;
 	c->fd = fd;
 	c->peer = *peer;
+	if (t->cfg.tls && tls_setup(c, server, host) < 0) {
+		ms__free(c->host);
+		ms__free(c);
+		return NULL;
+	}
 	c->id = ++t->next_id;
 	ms_framer_init(&c->fr, t->cfg.max_msg);
 	ms_buf_init(&c->in);
@@ -258,7 +411,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		if (fd < 0)
 			return;
 		/* Over the limit: refuse cleanly, the peer sees the close. */
-		if (t->nconns >= t->cfg.max_conns || !conn_new(t, fd, &peer)) {
+		if (t->nconns >= t->cfg.max_conns || !conn_new(t, fd, &peer, true, NULL)) {
 			if (t->close_cb)
 				t->close_cb(t, 0, &peer, MS_EMSGSIZE, "connection limit reached", t->arg);
 			close(fd);
@@ -266,15 +419,33 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static struct conn *find(struct ms_tcp *t, uint64_t id, const struct sockaddr_storage *dst)
+static struct conn *find(struct ms_tcp *t, uint64_t id)
 {
 	for (struct conn *c = t->conns; c; c = c->next)
-		if (!c->dead && ((id && c->id == id) || (!id && dst && ms_addr_equal(&c->peer, dst))))
+		if (!c->dead && c->id == id)
 			return c;
 	return NULL;
 }
 
-static struct conn *connect_to(struct ms_tcp *t, const struct sockaddr_storage *dst, int *rc)
+/* A TLS connection serves another name only when it was checked for it;
+ * one the peer opened serves requests without a name. */
+static bool same_host(const struct conn *c, const char *host)
+{
+	if (!c->ssl || !host)
+		return true;
+	return c->host && !strcasecmp(c->host, host);
+}
+
+static struct conn *find_dst(struct ms_tcp *t, const struct sockaddr_storage *dst, const char *host)
+{
+	for (struct conn *c = t->conns; c; c = c->next)
+		if (!c->dead && !c->closing && ms_addr_equal(&c->peer, dst) && same_host(c, host))
+			return c;
+	return NULL;
+}
+
+static struct conn *connect_to(struct ms_tcp *t, const struct sockaddr_storage *dst, const char *host,
+			       int *rc)
 {
 	if (t->nconns >= t->cfg.max_conns) {
 		*rc = MS_EMSGSIZE;
@@ -290,7 +461,7 @@ static struct conn *connect_to(struct ms_tcp *t, const struct sockaddr_storage *
 	}
 	int on = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	struct conn *c = conn_new(t, fd, dst);
+	struct conn *c = conn_new(t, fd, dst, false, host);
 	if (!c) {
 		close(fd);
 		*rc = MS_ENOMEM;
@@ -301,15 +472,15 @@ static struct conn *connect_to(struct ms_tcp *t, const struct sockaddr_storage *
 	return c;
 }
 
-int64_t ms__tcp_send(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *dst, const void *buf,
-		     size_t len)
+int64_t ms__tcp_send_host(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *dst,
+			  const char *host, const void *buf, size_t len)
 {
 	int rc = MS_ENOENT;
-	struct conn *c = find(t, conn, NULL);
+	struct conn *c = conn ? find(t, conn) : NULL;
 	if (!c && dst)
-		c = find(t, 0, dst);
+		c = find_dst(t, dst, host);
 	if (!c && dst)
-		c = connect_to(t, dst, &rc);
+		c = connect_to(t, dst, host, &rc);
 	if (!c)
 		return rc;
 	/* Bounded output: a peer that stops reading cannot grow it forever. */
@@ -317,17 +488,35 @@ int64_t ms__tcp_send(struct ms_tcp *t, uint64_t conn, const struct sockaddr_stor
 		return MS_EMSGSIZE;
 	if (ms_buf_add(&c->out, buf, len) < 0)
 		return MS_ENOMEM;
-	if (!c->connecting)
+	if (!c->connecting && !c->handshaking)
 		try_send(c);
 	watch(c);
 	return (int64_t)c->id;
 }
 
+int64_t ms__tcp_send(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *dst, const void *buf,
+		     size_t len)
+{
+	return ms__tcp_send_host(t, conn, dst, NULL, buf, len);
+}
+
 void ms__tcp_drop(struct ms_tcp *t, uint64_t conn, const char *why)
 {
-	struct conn *c = find(t, conn, NULL);
+	struct conn *c = find(t, conn);
 	if (c)
 		conn_drop(c, 0, why);
+}
+
+const char *ms__tcp_conn_sni(struct ms_tcp *t, uint64_t conn)
+{
+	struct conn *c = find(t, conn);
+	return c && c->ssl ? ms__tls_sni(c->ssl) : NULL;
+}
+
+struct ssl_st *ms__tcp_conn_tls(struct ms_tcp *t, uint64_t conn)
+{
+	struct conn *c = find(t, conn);
+	return c ? c->ssl : NULL;
 }
 
 size_t ms__tcp_count(const struct ms_tcp *t)
@@ -358,6 +547,7 @@ static int listen_on(struct ms_tcp *t, const struct sockaddr_storage *addr)
 	socklen_t len = sizeof t->local;
 	t->lfd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->lfd < 0 || setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+	    (t->cfg.reuse_port && setsockopt(t->lfd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) ||
 	    bind(t->lfd, (const struct sockaddr *)addr, ms_addr_len(addr)) < 0 || listen(t->lfd, 512) < 0 ||
 	    getsockname(t->lfd, (struct sockaddr *)&t->local, &len) < 0)
 		return -errno;
@@ -387,8 +577,19 @@ int ms__tcp_open(struct ms_tcp **out, struct ev_loop *loop, const struct sockadd
 		ms__free(t);
 		return rc;
 	}
+	if (t->cfg.tls)
+		ms__tls_ref(t->cfg.tls);
 	*out = t;
 	return 0;
+}
+
+void ms__tcp_stop_listening(struct ms_tcp *t)
+{
+	if (t->lfd < 0)
+		return;
+	ev_io_stop(t->loop, &t->lio);
+	close(t->lfd);
+	t->lfd = -1;
 }
 
 void ms__tcp_close(struct ms_tcp *t)
@@ -401,5 +602,6 @@ void ms__tcp_close(struct ms_tcp *t)
 		ev_io_stop(t->loop, &t->lio);
 		close(t->lfd);
 	}
+	ms__tls_free(t->cfg.tls);
 	ms__free(t);
 }

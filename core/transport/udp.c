@@ -1,4 +1,10 @@
-/* UDP: batch receive with recvmmsg, ICMP errors through IP_RECVERR. */
+/* UDP: batch receive with recvmmsg, batch send with sendmmsg, ICMP errors
+ * through IP_RECVERR.
+ *
+ * What the receive callbacks send while a batch is being handled (the
+ * answers to the requests in it) is queued and leaves in one sendmmsg call
+ * after the batch: under load one syscall carries up to OUT_BATCH
+ * datagrams. Sends from anywhere else leave at once. */
 #define _GNU_SOURCE /* recvmmsg */
 #include "transport/udp.h"
 
@@ -19,6 +25,7 @@
 #define BATCH 16
 #define ROUNDS 8
 #define DGRAM_MAX 65535
+#define OUT_BATCH 32
 
 struct ms_udp {
 	ev_io io;
@@ -32,7 +39,17 @@ struct ms_udp {
 	struct iovec iov[BATCH];
 	struct mmsghdr msgs[BATCH];
 	char bufs[BATCH][DGRAM_MAX + 1];
+	/* The send queue, filled while 'batching'. */
+	bool batching;
+	unsigned nout;
+	struct ms_buf out;
+	size_t out_off[OUT_BATCH];
+	struct sockaddr_storage out_dst[OUT_BATCH];
+	struct iovec out_iov[OUT_BATCH];
+	struct mmsghdr out_msgs[OUT_BATCH];
 };
+
+static void flush(struct ms_udp *u);
 
 /* The error queue names the destination that was unreachable. */
 static void drain_errors(struct ms_udp *u)
@@ -88,26 +105,31 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 			drain_errors(u); /* ECONNREFUSED and friends: an ICMP error is queued */
 			continue;
 		}
+		u->batching = true;
 		for (int i = 0; i < n; i++) {
 			/* A NUL past the datagram: cheap insurance for code that
 			 * prints it; the parser never reads it. */
 			u->bufs[i][u->msgs[i].msg_len] = 0;
 			u->recv_cb(u, u->bufs[i], u->msgs[i].msg_len, &u->from[i], u->arg);
 		}
+		u->batching = false;
+		flush(u);
 		if (n < BATCH)
 			return;
 	}
 }
 
-static int set_options(int fd, int family)
+static int set_options(int fd, int family, int flags)
 {
 	int on = 1;
+	if ((flags & MS__UDP_REUSEPORT) && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0)
+		return -1;
 	if (family == AF_INET)
 		return setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
 	return setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
 }
 
-int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockaddr_storage *addr,
+int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockaddr_storage *addr, int flags,
 		 ms__udp_recv_cb recv_cb, ms__udp_error_cb error_cb, void *arg)
 {
 	struct ms_udp *u = ms__calloc(1, sizeof *u);
@@ -116,7 +138,7 @@ int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockadd
 	int rc;
 	socklen_t len = sizeof u->local;
 	u->fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (u->fd < 0 || set_options(u->fd, addr->ss_family) < 0 ||
+	if (u->fd < 0 || set_options(u->fd, addr->ss_family, flags) < 0 ||
 	    bind(u->fd, (const struct sockaddr *)addr, ms_addr_len(addr)) < 0 ||
 	    getsockname(u->fd, (struct sockaddr *)&u->local, &len) < 0) {
 		rc = -errno;
@@ -126,6 +148,7 @@ int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockadd
 	u->recv_cb = recv_cb;
 	u->error_cb = error_cb;
 	u->arg = arg;
+	ms_buf_init(&u->out);
 	ev_io_init(&u->io, on_readable, u->fd, EV_READ);
 	ev_io_start(loop, &u->io);
 	*out = u;
@@ -142,7 +165,7 @@ const struct sockaddr_storage *ms__udp_local(const struct ms_udp *u)
 	return &u->local;
 }
 
-int ms__udp_send(struct ms_udp *u, const struct sockaddr_storage *dst, const void *buf, size_t len)
+static int send_now(struct ms_udp *u, const struct sockaddr_storage *dst, const void *buf, size_t len)
 {
 	ssize_t n = sendto(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)dst,
 			   ms_addr_len(dst));
@@ -163,10 +186,55 @@ int ms__udp_send(struct ms_udp *u, const struct sockaddr_storage *dst, const voi
 	return 0;
 }
 
+/* Sends the queue. A datagram the kernel refuses is dropped, as the
+ * network could have dropped it; an ICMP error queued from an earlier one
+ * is reported and the rest sent again. */
+static void flush(struct ms_udp *u)
+{
+	unsigned done = 0;
+	for (unsigned i = 0; i < u->nout; i++) {
+		size_t end = i + 1 < u->nout ? u->out_off[i + 1] : u->out.len;
+		u->out_iov[i] = (struct iovec){ u->out.data + u->out_off[i], end - u->out_off[i] };
+		u->out_msgs[i].msg_hdr = (struct msghdr){ .msg_name = &u->out_dst[i],
+							  .msg_namelen = ms_addr_len(&u->out_dst[i]),
+							  .msg_iov = &u->out_iov[i],
+							  .msg_iovlen = 1 };
+	}
+	for (int tries = 0; done < u->nout && tries < 4; tries++) {
+		int n = sendmmsg(u->fd, u->out_msgs + done, u->nout - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			done += (unsigned)n;
+			continue;
+		}
+		if (n < 0 && (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH))
+			drain_errors(u);
+		else
+			done++; /* skip the one refused (EAGAIN: the buffer is full) */
+	}
+	u->nout = 0;
+	u->out.len = 0;
+}
+
+int ms__udp_send(struct ms_udp *u, const struct sockaddr_storage *dst, const void *buf, size_t len)
+{
+	if (!u->batching || len > DGRAM_MAX)
+		return send_now(u, dst, buf, len);
+	if (u->nout == OUT_BATCH)
+		flush(u);
+	if (ms_buf_add(&u->out, buf, len) < 0)
+		return send_now(u, dst, buf, len);
+	u->out_off[u->nout] = u->out.len - len;
+	u->out_dst[u->nout] = *dst;
+	u->nout++;
+	return 0;
+}
+
 void ms__udp_close(struct ms_udp *u)
 {
 	if (!u)
 		return;
+	flush(u);
+	ms_buf_free(&u->out);
 	ev_io_stop(u->loop, &u->io);
 	close(u->fd);
 	ms__free(u);

@@ -18,9 +18,16 @@ typedef void (*ms__udp_recv_cb)(struct ms_udp *u, char *buf, size_t len, const s
  * EHOSTUNREACH, ...). */
 typedef void (*ms__udp_error_cb)(struct ms_udp *u, const struct sockaddr_storage *dst, int err, void *arg);
 
+/* Flags of ms__udp_open. */
+enum {
+	/* SO_REUSEPORT: sockets of several stacks (one per worker) share the
+	 * port, and the kernel spreads the peers over them. */
+	MS__UDP_REUSEPORT = 1,
+};
+
 /* Binds 'addr' (port 0 picks a free one) and starts receiving. Returns 0 or
  * -errno of the failing call. */
-int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockaddr_storage *addr,
+int ms__udp_open(struct ms_udp **out, struct ev_loop *loop, const struct sockaddr_storage *addr, int flags,
 		 ms__udp_recv_cb recv_cb, ms__udp_error_cb error_cb, void *arg);
 /* The bound address, with the port the kernel chose. */
 const struct sockaddr_storage *ms__udp_local(const struct ms_udp *u);

@@ -402,8 +402,7 @@ int ms_txn_response_peer(struct ms_txn_layer *l, struct ms_msg *req, const struc
 	/* The source address stands for "received"; the port is the one the
 	 * client said it listens on. */
 	set_port(&out->addr, via->port ? via->port : 5060);
-	out->conn = 0;
-	return 0;
+	return 0; /* conn kept: the transport may use it to pick the socket */
 }
 
 static int server_new(struct ms_txn_layer *l, struct ms_msg *m, const struct ms__txn_key *k,

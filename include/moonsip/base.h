@@ -36,6 +36,7 @@ enum {
 	MS_ERANGE = -ERANGE,     /* a number out of its allowed range */
 	MS_ENOENT = -ENOENT,     /* no such item */
 	MS_ENOTSUP = -ENOTSUP,   /* valid but not supported */
+	MS_EPROTO = -EPROTO,     /* a protocol failure (a TLS handshake) */
 };
 
 /* A name for any code returned by a moonsip function. */

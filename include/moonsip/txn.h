@@ -188,7 +188,9 @@ MS_API int ms_stxn_cancel_target(struct ms_stxn *cancel, struct ms_stxn **invite
 /* Where a response to request 'req' received from 'src' goes (§18.2.2 with
  * RFC 3581): back on the connection for a reliable transport or when the
  * top Via has rport, else to the source address at the sent-by port (5060
- * when absent). A maddr parameter is not followed. */
+ * when absent). A maddr parameter is not followed. 'conn' is kept from
+ * 'src' in every case: a transport may name the socket a datagram came in
+ * on there, so the answer leaves from it. */
 MS_API int ms_txn_response_peer(struct ms_txn_layer *l, struct ms_msg *req, const struct ms_txn_peer *src,
 				struct ms_txn_peer *out);
 /* Answers 'req' from 'src' without a transaction: a response built as in

@@ -73,6 +73,13 @@ TEST(via_received_ipv6_forms)
 			&why_));
 	ASSERT_STR(v.received, "2001:db8::9:255");
 	ASSERT_STR(v.branch, "z9hG4bKas3");
+	/* Compressed forms that start with "::", as a stack writes for ::1. */
+	OK(ms_via_parse(&v, S("SIP/2.0/UDP [::1]:5060;received=::1;rport=5"), &why_));
+	ASSERT_STR(v.received, "::1");
+	ASSERT_STR(v.rport, "5");
+	OK(ms_via_parse(&v, S("SIP/2.0/UDP [::1];received=::ffff:192.0.2.1;branch=z9hG4bKx"), &why_));
+	ASSERT_STR(v.received, "::ffff:192.0.2.1");
+	BAD(ms_via_parse(&v, S("SIP/2.0/UDP [::1];received=:1"), &why_), "bad Via parameter");
 }
 
 TEST(via_errors)

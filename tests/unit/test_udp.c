@@ -64,7 +64,7 @@ static struct ms_udp *open_local(struct ev_loop *loop, struct seen *s)
 	struct sockaddr_storage a;
 	struct ms_udp *u;
 	ASSERT_INT(ms_addr_set(&a, MS_STR("127.0.0.1"), 0), 0);
-	ASSERT_INT(ms__udp_open(&u, loop, &a, on_recv, on_error, s), 0);
+	ASSERT_INT(ms__udp_open(&u, loop, &a, 0, on_recv, on_error, s), 0);
 	ASSERT(ms_addr_port(ms__udp_local(u)) != 0);
 	return u;
 }
@@ -110,8 +110,49 @@ TEST(udp_open_errors)
 	struct seen s = { .loop = loop };
 	struct ms_udp *a = open_local(loop, &s), *b = NULL;
 	/* the same port twice: EADDRINUSE, nothing leaked */
-	ASSERT_INT(ms__udp_open(&b, loop, ms__udp_local(a), on_recv, on_error, &s), -EADDRINUSE);
+	ASSERT_INT(ms__udp_open(&b, loop, ms__udp_local(a), 0, on_recv, on_error, &s), -EADDRINUSE);
+	/* Sockets that all ask for SO_REUSEPORT share a port. */
+	struct ms_udp *r1, *r2;
+	struct sockaddr_storage any;
+	ASSERT_INT(ms_addr_set(&any, MS_STR("127.0.0.1"), 0), 0);
+	ASSERT_INT(ms__udp_open(&r1, loop, &any, MS__UDP_REUSEPORT, on_recv, on_error, &s), 0);
+	ASSERT_INT(ms__udp_open(&r2, loop, ms__udp_local(r1), MS__UDP_REUSEPORT, on_recv, on_error, &s), 0);
+	ms__udp_close(r1);
+	ms__udp_close(r2);
 	ms__udp_close(a);
 	ms__udp_close(NULL);
+	ev_loop_destroy(loop);
+}
+
+/* An echo: what a receive callback sends is queued and leaves after the
+ * batch (sendmmsg); every answer must arrive, in order, to its sender. */
+static void on_echo(struct ms_udp *u, char *buf, size_t len, const struct sockaddr_storage *src, void *arg)
+{
+	(void)arg;
+	ASSERT_INT(ms__udp_send(u, src, buf, len), 0);
+}
+
+TEST(udp_answers_from_callbacks_leave_in_batches)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct seen sa = { .loop = loop, .want = 100 };
+	struct sockaddr_storage a;
+	struct ms_udp *echo, *client = open_local(loop, &sa);
+	ASSERT_INT(ms_addr_set(&a, MS_STR("127.0.0.1"), 0), 0);
+	ASSERT_INT(ms__udp_open(&echo, loop, &a, 0, on_echo, NULL, NULL), 0);
+	/* Sent before the loop runs: the echo finds them all at once and
+	 * answers more than one batch's worth. */
+	for (int i = 0; i < 100; i++) {
+		char msg[16];
+		int n = snprintf(msg, sizeof msg, "m%03d", i);
+		ASSERT_INT(ms__udp_send(client, ms__udp_local(echo), msg, (size_t)n), 0);
+	}
+	run_bounded(loop);
+	ASSERT_INT(sa.count, 100);
+	ASSERT_INT(sa.last_len, 4);
+	ASSERT(!memcmp(sa.last, "m099", 4));
+	ASSERT(ms_addr_equal(&sa.from, ms__udp_local(echo)));
+	ms__udp_close(client);
+	ms__udp_close(echo);
 	ev_loop_destroy(loop);
 }

@@ -1,0 +1,112 @@
+/* The stack's receive path: parse, check, mark the top Via (RFC 3581),
+ * hand to the transaction layer. */
+#include <stdio.h>
+#include <string.h>
+
+#include "moonsip/edit.h"
+#include "moonsip/uri.h"
+#include "stack/stack_private.h"
+
+/* Whether the top Via needs `received` or an `rport` value: RFC 3581 §4
+ * asks for received whenever rport is there, RFC 3261 §18.2.1 when the
+ * sent-by host is not the source address. */
+static bool needs_mark(const struct ms_via *v, const char *src_host)
+{
+	if (v->has_rport)
+		return true;
+	return !ms_str_ieqz(v->host, src_host);
+}
+
+/* The top Via rewritten: its params without received and rport, then
+ * ";received=HOST" and ";rport=PORT" when the client asked for rport. */
+static int marked_via(struct ms_buf *b, const struct ms_hdr *h, const struct ms_via *v, const char *host,
+		      uint16_t port)
+{
+	size_t head = v->params.len ? (size_t)(v->params.s - 1 - h->value.s) : h->value.len;
+	int rc = ms_buf_add(b, h->value.s, head);
+	size_t pos = 0;
+	struct ms_str name, value;
+	while (rc == 0 && ms_param_next(v->params, &pos, &name, &value)) {
+		if (ms_str_ieqz(name, "received") || ms_str_ieqz(name, "rport"))
+			continue;
+		rc = ms_buf_printf(b, ";%.*s%s%.*s", (int)name.len, name.s, value.s ? "=" : "",
+				   (int)value.len, value.s ? value.s : "");
+	}
+	/* IPv6 goes in without brackets: received holds an IPv6address. */
+	size_t hl = strlen(host);
+	if (rc == 0 && host[0] == '[')
+		rc = ms_buf_printf(b, ";received=%.*s", (int)(hl - 2), host + 1);
+	else if (rc == 0)
+		rc = ms_buf_printf(b, ";received=%s", host);
+	if (rc == 0 && v->has_rport)
+		rc = ms_buf_printf(b, ";rport=%u", port);
+	return rc;
+}
+
+/* Writes the request with its top Via marked into 'out' and parses that
+ * instead. 0, or an error (the request is then taken as it came). */
+static int mark(struct ms_msg *m, struct ms_buf *out, const struct ms_txn_peer *src)
+{
+	char host[MS_ADDR_STRLEN];
+	const struct ms_via *v = ms_msg_via(m);
+	ms_addr_host(&src->addr, host);
+	if (!v || !needs_mark(v, host))
+		return 0;
+	struct ms_buf val;
+	ms_buf_init(&val);
+	struct ms_edit e;
+	ms_edit_init(&e, m);
+	int rc = marked_via(&val, ms_msg_hdr(m, MS_HDR_VIA), v, host, ms_addr_port(&src->addr));
+	if (rc == 0)
+		rc = ms_edit_replace(&e, ms_msg_hdr(m, MS_HDR_VIA), (struct ms_str){ val.data, val.len });
+	if (rc == 0)
+		rc = ms_edit_write(&e, out);
+	ms_edit_free(&e);
+	ms_buf_free(&val);
+	if (rc == 0) {
+		rc = ms_msg_parse(m, out->data, out->len, MS_PARSE_STREAM);
+		rc = rc < 0 ? rc : ms_msg_check(m);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static void log_in(struct ms_stack *s, const char *buf, size_t len, const struct ms_txn_peer *src)
+{
+	char a[MS_ADDR_STRLEN];
+	ms_log(&s->cfg.log, MS_LOG_DEBUG, "received %zu bytes from %s %s:\n%.*s", len,
+	       ms_proto_name(src->proto), ms_addr_format(&src->addr, a), (int)(len > 800 ? 800 : len), buf);
+}
+
+static void dispatch(struct ms_stack *s, struct ms_msg *m, const struct ms_txn_peer *src)
+{
+	int rc = ms_txn_layer_receive(s->txn, m, src);
+	if (rc == 0 && s->cfg.response_cb)
+		s->cfg.response_cb(s, m, src, s->cfg.arg);
+	else if (rc == MS_EBADMSG)
+		ms__stack_bad(s, m, src);
+	else if (rc == MS_ENOMEM && m->is_request && m->method != MS_METHOD_ACK)
+		ms_txn_reply_stateless(s->txn, m, src, 500, MS_STR("Server Internal Error: out of memory"),
+				       (struct ms_str){ s->tag, strlen(s->tag) });
+}
+
+void ms__stack_receive(struct ms_stack *s, char *buf, size_t len, int flags, const struct ms_txn_peer *src)
+{
+	s->stats.rx_msgs++;
+	if (s->cfg.log.level >= MS_LOG_DEBUG)
+		log_in(s, buf, len, src);
+	struct ms_msg m;
+	ms_msg_init(&m);
+	int rc = ms_msg_parse(&m, buf, len, flags);
+	if (rc >= 0)
+		rc = ms_msg_check(&m);
+	struct ms_buf marked;
+	ms_buf_init(&marked);
+	if (rc >= 0 && m.is_request)
+		rc = mark(&m, &marked, src);
+	if (rc < 0)
+		ms__stack_bad(s, &m, src);
+	else
+		dispatch(s, &m, src);
+	ms_buf_free(&marked);
+	ms_msg_free(&m);
+}

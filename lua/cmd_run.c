@@ -1,0 +1,238 @@
+/* moonsip run: a stack on its own loop until SIGTERM or SIGINT. */
+#define _POSIX_C_SOURCE 200809L
+#include <ev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic_tu.h"
+#include "cmd.h"
+#include "moonsip/stack.h"
+
+#define MAX_LISTEN 16
+/* After the signal: how long transactions in flight get to finish. */
+#define DRAIN_SECONDS 0.5
+
+struct run {
+	const char *listen[MAX_LISTEN];
+	unsigned nlisten;
+	const char *script;
+	struct ms_stack_config cfg;
+	struct ms_basic_tu tu;
+	struct ms_stack *stack;
+	ev_signal sigterm, sigint;
+	ev_timer drain;
+};
+
+static void log_stderr(void *arg, enum ms_log_level level, const char *line)
+{
+	(void)arg;
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ moonsip[%d] %s: %s\n", tm.tm_year + 1900,
+		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+		(int)getpid(), ms_log_level_name(level), line);
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"usage: moonsip run [OPTIONS] [SCRIPT]\n"
+		"  --listen URI          udp:ADDR:PORT, tcp:ADDR:PORT or tls:ADDR:PORT (repeatable;\n"
+		"                        default udp:127.0.0.1:5060 and tcp:127.0.0.1:5060)\n"
+		"  --log-level LEVEL     error, warn, info (default) or debug\n"
+		"  --tls-cert FILE       PEM certificate chain for tls listeners\n"
+		"  --tls-key FILE        its private key\n"
+		"  --tls-ca FILE         CA certificates that peers must chain to\n"
+		"  --tls-verify-client   tls listeners demand a valid client certificate\n"
+		"  --max-msg BYTES       largest SIP message taken (default 65536)\n"
+		"  --max-conns N         TCP and TLS connections per transport (default 1024)\n"
+		"  --tcp-idle SECONDS    close a silent connection (default 120)\n"
+		"  --tcp-stall SECONDS   close one stuck in the middle of a message (default 10)\n");
+}
+
+/* A whole number in [min, max], or -1 with a message. */
+static long number(const char *opt, const char *val, long min, long max)
+{
+	char *end;
+	long n = strtol(val, &end, 10);
+	if (end == val || *end || n < min || n > max) {
+		fprintf(stderr, "moonsip run: %s wants a number from %ld to %ld, not '%s'\n", opt, min, max,
+			val);
+		return -1;
+	}
+	return n;
+}
+
+/* The options that take numbers. 1 when 'opt' was one of them, -1 on a bad
+ * value, 0 when it is another option. */
+static int set_number(struct run *r, const char *opt, const char *val)
+{
+	long n;
+	if (!strcmp(opt, "--max-msg") && (n = number(opt, val, 1024, 16 << 20)) >= 0)
+		r->cfg.max_msg = (size_t)n;
+	else if (!strcmp(opt, "--max-conns") && (n = number(opt, val, 1, 1 << 20)) >= 0)
+		r->cfg.max_conns = (unsigned)n;
+	else if (!strcmp(opt, "--tcp-idle") && (n = number(opt, val, 1, 86400)) >= 0)
+		r->cfg.idle_ms = (uint32_t)n * 1000;
+	else if (!strcmp(opt, "--tcp-stall") && (n = number(opt, val, 1, 3600)) >= 0)
+		r->cfg.stall_ms = (uint32_t)n * 1000;
+	else
+		return strcmp(opt, "--max-msg") && strcmp(opt, "--max-conns") && strcmp(opt, "--tcp-idle") &&
+				strcmp(opt, "--tcp-stall")
+			? 0
+			: -1;
+	return 1;
+}
+
+static int set_option(struct run *r, const char *opt, const char *val)
+{
+	int num = set_number(r, opt, val);
+	if (num)
+		return num < 0 ? -1 : 0;
+	if (!strcmp(opt, "--listen")) {
+		if (r->nlisten == MAX_LISTEN) {
+			fprintf(stderr, "moonsip run: at most %d listeners\n", MAX_LISTEN);
+			return -1;
+		}
+		r->listen[r->nlisten++] = val;
+	} else if (!strcmp(opt, "--log-level")) {
+		if (ms_log_level_parse(val, &r->cfg.log.level) < 0) {
+			fprintf(stderr, "moonsip run: unknown log level '%s' (error, warn, info, debug)\n",
+				val);
+			return -1;
+		}
+	} else if (!strcmp(opt, "--tls-cert")) {
+		r->cfg.tls.cert_file = val;
+	} else if (!strcmp(opt, "--tls-key")) {
+		r->cfg.tls.key_file = val;
+	} else if (!strcmp(opt, "--tls-ca")) {
+		r->cfg.tls.ca_file = val;
+	} else {
+		fprintf(stderr, "moonsip run: unknown option '%s'\n", opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(struct run *r, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--tls-verify-client")) {
+			r->cfg.tls.verify_client = true;
+		} else if (!strncmp(a, "--", 2)) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "moonsip run: %s needs a value\n", a);
+				return -1;
+			}
+			if (set_option(r, a, argv[++i]) < 0)
+				return -1;
+		} else if (!r->script) {
+			r->script = a;
+		} else {
+			fprintf(stderr, "moonsip run: one script only ('%s' and '%s')\n", r->script, a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void on_drained(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Stop taking new work, give what is in flight a moment, then leave. */
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct run *r = w->data;
+	(void)revents;
+	ms_log(&r->cfg.log, MS_LOG_INFO, "signal %d: shutting down", w->signum);
+	ev_signal_stop(loop, &r->sigterm);
+	ev_signal_stop(loop, &r->sigint);
+	ms_stack_stop_listening(r->stack);
+	ev_timer_init(&r->drain, on_drained, DRAIN_SECONDS, 0);
+	ev_timer_start(loop, &r->drain);
+}
+
+static int open_listeners(struct run *r)
+{
+	static const char *defaults[] = { "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" };
+	const char **specs = r->nlisten ? r->listen : defaults;
+	unsigned n = r->nlisten ? r->nlisten : 2;
+	for (unsigned i = 0; i < n; i++) {
+		const char *why = "";
+		if (ms_stack_listen(r->stack, specs[i], &why) < 0) {
+			fprintf(stderr, "moonsip run: cannot listen on %s: %s\n", specs[i], why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int serve(struct run *r, struct ev_loop *loop)
+{
+	r->cfg.loop = loop;
+	r->cfg.log.fn = log_stderr;
+	r->cfg.request_cb = ms_basic_tu_request;
+	r->cfg.arg = &r->tu;
+	ms_basic_tu_init(&r->tu);
+	int rc = ms_stack_new(&r->stack, &r->cfg);
+	if (rc < 0) {
+		fprintf(stderr, "moonsip run: cannot start: %s\n", ms_strerror(rc));
+		return 1;
+	}
+	r->tu.stack = r->stack;
+	if (open_listeners(r) < 0) {
+		ms_stack_free(r->stack);
+		return 1;
+	}
+	ev_signal_init(&r->sigterm, on_signal, SIGTERM);
+	ev_signal_init(&r->sigint, on_signal, SIGINT);
+	r->sigterm.data = r->sigint.data = r;
+	ev_signal_start(loop, &r->sigterm);
+	ev_signal_start(loop, &r->sigint);
+	ms_log(&r->cfg.log, MS_LOG_INFO, "moonsip %s running", ms_version());
+	ev_run(loop, 0);
+	ms_stack_free(r->stack);
+	ms_log(&r->cfg.log, MS_LOG_INFO, "stopped");
+	return 0;
+}
+
+int ms_cmd_run(int argc, char **argv)
+{
+	struct run r;
+	memset(&r, 0, sizeof r);
+	r.cfg.log.level = MS_LOG_INFO;
+	if (parse_args(&r, argc, argv) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (r.script) {
+		fprintf(stderr,
+			"moonsip run: cannot run %s: this build has no Lua host yet "
+			"(run without a script to answer OPTIONS)\n",
+			r.script);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "moonsip run: cannot make an event loop\n");
+		return 1;
+	}
+	int rc = serve(&r, loop);
+	ev_loop_destroy(loop);
+	return rc;
+}
