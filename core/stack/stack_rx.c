@@ -94,6 +94,10 @@ void ms__stack_receive(struct ms_stack *s, char *buf, size_t len, int flags, con
 	s->stats.rx_msgs++;
 	if (s->cfg.log.level >= MS_LOG_DEBUG)
 		log_in(s, buf, len, src);
+	if (len > s->cfg.max_msg) { /* a datagram: streams are framed to the limit */
+		ms__stack_unframeable(s, buf, len, MS_EMSGSIZE, "message too large", src);
+		return;
+	}
 	struct ms_msg m;
 	ms_msg_init(&m);
 	int rc = ms_msg_parse(&m, buf, len, flags);

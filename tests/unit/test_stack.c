@@ -12,6 +12,9 @@
 #include "moonsip/stack.h"
 #include "test.h"
 
+/* 'got' begins with the literal 'lit'. */
+#define ASSERT_STARTS(got, lit) ASSERT(!strncmp((got), (lit), sizeof(lit) - 1))
+
 struct side {
 	struct ev_loop *loop;
 	struct ms_stack *s;
@@ -255,7 +258,7 @@ TEST(stack_answers_bad_requests_or_drops_them)
 		 "Content-Length: 0\r\n\r\n",
 		 port);
 	exchange(loop, fd, &dst.addr, msg, got, sizeof got);
-	ASSERT(!strncmp(got, "SIP/2.0 400 Bad CSeq: ", 22));
+	ASSERT_STARTS(got, "SIP/2.0 400 Bad CSeq: ");
 	ASSERT(strstr(got, "\r\nCall-ID: bad1\r\n") != NULL);
 	ASSERT(strstr(got, ";branch=z9hG4bKbad1\r\n") != NULL);
 	ASSERT(strstr(got, "\r\nTo: <sip:b@x>;tag=") != NULL);
@@ -271,8 +274,28 @@ TEST(stack_answers_bad_requests_or_drops_them)
 		 "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
 		 port);
 	exchange(loop, fd, &dst.addr, msg, got, sizeof got);
-	ASSERT(!strncmp(got, "SIP/2.0 416 Unsupported URI Scheme: foo\r\n", 41));
+	ASSERT_STARTS(got, "SIP/2.0 416 Unsupported URI Scheme: foo\r\n");
 	ASSERT_INT(b.requests, 0);
+	/* A datagram over max_msg gets 513 (here a stack that takes 2 KiB). */
+	struct side c;
+	side_open(&c, loop, NULL, 0);
+	ms_stack_free(c.s);
+	struct ms_stack_config cfg = { .loop = loop, .request_cb = on_request, .arg = &c, .max_msg = 2048 };
+	ASSERT_INT(ms_stack_new(&c.s, &cfg), 0);
+	const char *why;
+	ASSERT_INT(ms_stack_listen(c.s, "udp:127.0.0.1:0", &why), 0);
+	struct ms_txn_peer cdst = peer_of(&c, MS_PROTO_UDP);
+	char big[4096];
+	int n = snprintf(big, sizeof big,
+			 "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKbig\r\n"
+			 "CSeq: 1 OPTIONS\r\nX-Pad: ",
+			 port);
+	memset(big + n, 'x', 3000);
+	strcpy(big + n + 3000, "\r\nContent-Length: 0\r\n\r\n");
+	exchange(loop, fd, &cdst.addr, big, got, sizeof got);
+	ASSERT_STARTS(got, "SIP/2.0 513 Message Too Large: message too large\r\n");
+	ASSERT_INT(c.requests, 0);
+	ms_stack_free(c.s);
 	struct ms_stack_stats st;
 	ms_stack_stats(b.s, &st);
 	ASSERT_INT(st.rx_bad, 2);
@@ -306,7 +329,7 @@ TEST(stack_stray_responses_and_draining)
 		 "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
 		 port);
 	exchange(loop, fd, &dst.addr, msg, got, sizeof got);
-	ASSERT(!strncmp(got, "SIP/2.0 503 Service Unavailable: shutting down\r\n", 48));
+	ASSERT_STARTS(got, "SIP/2.0 503 Service Unavailable: shutting down\r\n");
 	ASSERT_INT(b.requests, 0);
 	close(fd);
 	ms_stack_free(b.s);
