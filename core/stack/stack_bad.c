@@ -1,4 +1,6 @@
-/* Answers to requests that failed to parse or check. The parser's index may
+/* Answers to requests that failed to parse or check. Logged at debug level
+ * only: the answer tells the peer, and a flood of bad packets must not
+ * become a flood of log lines. The parser's index may
  * stop at the fault, so the answer is built from the raw lines: the Via,
  * From, To, Call-ID and CSeq fields that are there, copied as they came (a
  * client matches a response by its Via branch and CSeq method). Without a
@@ -90,7 +92,7 @@ static void answer(struct ms_stack *s, const char *buf, size_t len, unsigned sta
 	const char *proto = ms_proto_name(src->proto);
 	ms_addr_format(&src->addr, a);
 	if (!status || is_ack(buf, len)) {
-		ms_log(&s->cfg.log, MS_LOG_WARN, "%s %s: dropped a bad message: %s", proto, a, reason);
+		ms_log(&s->cfg.log, MS_LOG_DEBUG, "%s %s: dropped a bad message: %s", proto, a, reason);
 		return;
 	}
 	struct ms_buf b;
@@ -101,10 +103,10 @@ static void answer(struct ms_stack *s, const char *buf, size_t len, unsigned sta
 		rc = ms_build_end(&b, MS_STR_NULL, MS_STR_NULL);
 		if (rc == 0)
 			rc = ms_txn_send(s->txn, src, b.data, b.len);
-		ms_log(&s->cfg.log, MS_LOG_WARN, "%s %s: bad request: %s: answered %u%s", proto, a, reason,
+		ms_log(&s->cfg.log, MS_LOG_DEBUG, "%s %s: bad request: %s: answered %u%s", proto, a, reason,
 		       status, rc ? " (send failed)" : "");
 	} else {
-		ms_log(&s->cfg.log, MS_LOG_WARN,
+		ms_log(&s->cfg.log, MS_LOG_DEBUG,
 		       "%s %s: bad request: %s: dropped (no Via or CSeq to answer with)", proto, a, reason);
 	}
 	ms_buf_free(&b);

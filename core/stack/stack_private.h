@@ -34,9 +34,11 @@ struct ms_stack {
 	struct ms_tls *tls; /* made when TLS is first needed */
 	struct ms__listener ls[MS__STACK_MAX_LISTENERS];
 	unsigned nls;
-	char tag[12];  /* To tag of the stack's stateless error answers */
-	bool draining; /* stopped listening: new requests get 503 */
-	char why[256]; /* the last set-up error, for *why */
+	char tag[12];         /* To tag of the stack's stateless error answers */
+	bool draining;        /* stopped listening: new requests get 503 */
+	char why[256];        /* the last set-up error, for *why */
+	double limit_logged;  /* when a limit was last logged (loop time) */
+	unsigned limit_quiet; /* limit hits not logged since */
 	struct ms_stack_stats stats;
 };
 

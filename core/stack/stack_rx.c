@@ -17,13 +17,30 @@ static bool needs_mark(const struct ms_via *v, const char *src_host)
 	return !ms_str_ieqz(v->host, src_host);
 }
 
+/* Copies a header value with its line folds undone (CR and LF dropped; the
+ * whitespace after them stays), as an edited value may not hold CR or LF. */
+static int add_unfolded(struct ms_buf *b, const char *p, size_t len)
+{
+	int rc = 0;
+	for (size_t i = 0; i < len && rc == 0;) {
+		size_t j = i;
+		while (j < len && p[j] != '\r' && p[j] != '\n')
+			j++;
+		rc = ms_buf_add(b, p + i, j - i);
+		while (j < len && (p[j] == '\r' || p[j] == '\n'))
+			j++;
+		i = j;
+	}
+	return rc;
+}
+
 /* The top Via rewritten: its params without received and rport, then
  * ";received=HOST" and ";rport=PORT" when the client asked for rport. */
 static int marked_via(struct ms_buf *b, const struct ms_hdr *h, const struct ms_via *v, const char *host,
 		      uint16_t port)
 {
 	size_t head = v->params.len ? (size_t)(v->params.s - 1 - h->value.s) : h->value.len;
-	int rc = ms_buf_add(b, h->value.s, head);
+	int rc = add_unfolded(b, h->value.s, head);
 	size_t pos = 0;
 	struct ms_str name, value;
 	while (rc == 0 && ms_param_next(v->params, &pos, &name, &value)) {
@@ -70,6 +87,20 @@ static int mark(struct ms_msg *m, struct ms_buf *out, const struct ms_txn_peer *
 	return rc < 0 ? rc : 0;
 }
 
+/* Marks the top Via, or when that fails (it should not), takes the request
+ * as it came: unmarked, it is still better answered than dropped. */
+static void mark_or_keep(struct ms_stack *s, struct ms_msg *m, struct ms_buf *out,
+			 const struct ms_txn_peer *src, const char *buf, size_t len, int flags)
+{
+	int rc = mark(m, out, src);
+	if (rc == 0)
+		return;
+	ms_log(&s->cfg.log, MS_LOG_ERROR, "could not mark the top Via (%s): request taken as it came",
+	       ms_strerror(rc));
+	if (m->buf != buf && ms_msg_parse(m, buf, len, flags) >= 0)
+		ms_msg_check(m);
+}
+
 static void log_in(struct ms_stack *s, const char *buf, size_t len, const struct ms_txn_peer *src)
 {
 	char a[MS_ADDR_STRLEN];
@@ -106,7 +137,7 @@ void ms__stack_receive(struct ms_stack *s, char *buf, size_t len, int flags, con
 	struct ms_buf marked;
 	ms_buf_init(&marked);
 	if (rc >= 0 && m.is_request)
-		rc = mark(&m, &marked, src);
+		mark_or_keep(s, &m, &marked, src, buf, len, flags);
 	if (rc < 0)
 		ms__stack_bad(s, &m, src);
 	else

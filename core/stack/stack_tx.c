@@ -1,5 +1,6 @@
 /* The stack's transports: listeners, their callbacks, and where each
  * message leaves from. */
+#include <ev.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,10 +32,14 @@ static void on_icmp(struct ms_udp *u, const struct sockaddr_storage *dst, int er
 	struct ms__listener *l = arg;
 	(void)u;
 	char a[MS_ADDR_STRLEN];
-	ms_log(&l->s->cfg.log, MS_LOG_WARN, "udp: %s unreachable: %s", ms_addr_format(dst, a), strerror(err));
+	ms_log(&l->s->cfg.log, MS_LOG_DEBUG, "udp: %s unreachable: %s", ms_addr_format(dst, a),
+	       strerror(err));
 	struct ms_txn_peer p = peer_of(l, 0, dst);
 	p.conn = 0; /* every transaction to that address, whichever socket */
-	ms_txn_layer_transport_error(l->s->txn, &p, -err);
+	unsigned failed = ms_txn_layer_transport_error(l->s->txn, &p, -err);
+	if (failed)
+		ms_log(&l->s->cfg.log, MS_LOG_WARN, "udp: %s unreachable: %s: %u request%s failed", a,
+		       strerror(err), failed, failed == 1 ? "" : "s");
 }
 
 static void on_stream_msg(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, char *buf,
@@ -46,18 +51,41 @@ static void on_stream_msg(struct ms_tcp *t, uint64_t conn, const struct sockaddr
 	ms__stack_receive(l->s, buf, len, MS_PARSE_STREAM, &p);
 }
 
+/* At most one line a second, with the count of those left out. */
+static void limit_warning(struct ms_stack *s, enum ms_proto p, const char *peer, const char *why)
+{
+	double now = ev_now(s->cfg.loop);
+	if (now - s->limit_logged < 1.0) {
+		s->limit_quiet++;
+		return;
+	}
+	ms_log(&s->cfg.log, MS_LOG_WARN, "%s %s: connection refused: %s (%u more in the last second)",
+	       ms_proto_name(p), peer, why, s->limit_quiet);
+	s->limit_logged = now;
+	s->limit_quiet = 0;
+}
+
 static void on_stream_close(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, int err,
 			    const char *why, void *arg)
 {
 	struct ms__listener *l = arg;
 	(void)t;
 	char a[MS_ADDR_STRLEN];
-	ms_log(&l->s->cfg.log, err ? MS_LOG_WARN : MS_LOG_DEBUG, "%s %s: connection closed: %s",
-	       ms_proto_name(l->proto), ms_addr_format(peer, a), why);
-	if (!conn || !err)
+	if (!conn) { /* refused at accept: a limit, worth a (rate-limited) warning */
+		limit_warning(l->s, l->proto, ms_addr_format(peer, a), why);
+		return;
+	}
+	/* Peers closing, going idle, sending garbage: debug, so that a flood of
+	 * bad connections is not a flood of log lines. */
+	ms_log(&l->s->cfg.log, MS_LOG_DEBUG, "%s %s: connection closed: %s", ms_proto_name(l->proto),
+	       ms_addr_format(peer, a), why);
+	if (!err)
 		return;
 	struct ms_txn_peer p = peer_of(l, conn, peer);
-	ms_txn_layer_transport_error(l->s->txn, &p, err);
+	unsigned failed = ms_txn_layer_transport_error(l->s->txn, &p, err);
+	if (failed) /* requests this host sent: worth the operator's eye */
+		ms_log(&l->s->cfg.log, MS_LOG_WARN, "%s %s: %s: %u request%s failed", ms_proto_name(l->proto),
+		       a, why, failed, failed == 1 ? "" : "s");
 }
 
 static void on_stream_bad(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer,

@@ -263,19 +263,22 @@ void ms__txn_fail(struct ms__txn *t, int err)
 	ms__txn_terminate(t);
 }
 
-void ms_txn_layer_transport_error(struct ms_txn_layer *l, const struct ms_txn_peer *peer, int err)
+unsigned ms_txn_layer_transport_error(struct ms_txn_layer *l, const struct ms_txn_peer *peer, int err)
 {
 	/* The list is made before any callback runs: a TU acting from one
 	 * cannot pull a transaction out from under the walk. */
 	struct ms__txn *t = ms__txn_find_peer(l, peer, ms__txn_can_fail);
+	unsigned clients = 0;
 	while (t) {
 		struct ms__txn *next = t->doomed;
 		t->doomed = NULL;
 		t->marked = false;
+		clients += ms__txn_is_client(t);
 		ms__txn_fail(t, err ? err : MS_EINVAL);
 		ms__txn_put(t);
 		t = next;
 	}
+	return clients;
 }
 
 /* Client transactions: the TU's calls. */

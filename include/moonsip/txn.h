@@ -124,8 +124,10 @@ MS_API int ms_txn_layer_receive(struct ms_txn_layer *l, struct ms_msg *m, const 
  * 'peer': protocol and address, and the connection when peer->conn is not
  * 0. Every transaction still waiting on that peer fails: a client one
  * before its final response reports 503 to its TU (§17.1.4), a server one
- * before the ACK of its final response reports 503 (§17.2.4); both end. */
-MS_API void ms_txn_layer_transport_error(struct ms_txn_layer *l, const struct ms_txn_peer *peer, int err);
+ * before the ACK of its final response reports 503 (§17.2.4); both end.
+ * Returns how many client transactions failed (a transport may log the
+ * error when it cost requests this host sent). */
+MS_API unsigned ms_txn_layer_transport_error(struct ms_txn_layer *l, const struct ms_txn_peer *peer, int err);
 
 /* A fresh branch for the top Via of a request this host sends:
  * "z9hG4bK", a per-layer counter and a keyed MAC of it, so that branches

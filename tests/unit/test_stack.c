@@ -24,7 +24,7 @@ struct side {
 	char via[256];   /* the top Via of the last request, as the TU saw it */
 	unsigned status; /* final status the client callback got */
 	int responses;
-	char logged[256];
+	char logged[4096]; /* every line logged, as far as it fits */
 };
 
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
@@ -68,7 +68,10 @@ static void on_log(void *arg, enum ms_log_level level, const char *line)
 {
 	struct side *sd = arg;
 	(void)level;
-	snprintf(sd->logged, sizeof sd->logged, "%s", line);
+	size_t n = strlen(sd->logged);
+	if (n + strlen(line) + 2 > sizeof sd->logged)
+		n = 0; /* full: start again, the latest lines are what tests look at */
+	snprintf(sd->logged + n, sizeof sd->logged - n, "%s\n", line);
 }
 
 static void on_response(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp, void *arg)
@@ -91,7 +94,7 @@ static void side_open(struct side *sd, struct ev_loop *loop, const char *const *
 				       .request_cb = on_request,
 				       .response_cb = on_stray,
 				       .arg = sd,
-				       .log = { .fn = on_log, .arg = sd, .level = MS_LOG_WARN } };
+				       .log = { .fn = on_log, .arg = sd, .level = MS_LOG_DEBUG } };
 	ASSERT_INT(ms_stack_new(&sd->s, &cfg), 0);
 	for (unsigned i = 0; i < n; i++) {
 		const char *why = NULL;
@@ -431,7 +434,7 @@ static void side_open_tls(struct side *sd, struct ev_loop *loop, const char *spe
 	struct ms_stack_config cfg = { .loop = loop,
 				       .request_cb = on_request,
 				       .arg = sd,
-				       .log = { .fn = on_log, .arg = sd, .level = MS_LOG_WARN } };
+				       .log = { .fn = on_log, .arg = sd, .level = MS_LOG_DEBUG } };
 	cfg.tls.ca_file = cert(ca);
 	if (spec) {
 		cfg.tls.cert_file = cert("server.pem");

@@ -1,0 +1,35 @@
+# Integration tests: the real `moonsip run` on 127.0.0.1 against real peers
+# (SIPp, and Python socket peers). Each test takes its own ports, from
+# MS_INTEG_PORT_BASE (default 21000) plus the offset given here, so they
+# run in parallel (ctest -j). Run them alone with: ctest -L integration
+# They need python3 and sipp (Debian: sip-tester); the UDP torture tests
+# capture the server's answers on lo and need root (CAP_NET_RAW).
+find_program(MS_PYTHON3 python3)
+if(NOT MS_PYTHON3)
+  set(MS_PYTHON3 python3)
+endif()
+set(MS_INTEG ${CMAKE_SOURCE_DIR}/tests/integration)
+set(MS_CORPUS ${CMAKE_SOURCE_DIR}/tests/corpus)
+
+add_test(NAME integration.server_cli
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/server_test.py $<TARGET_FILE:moonsip> 0)
+add_test(NAME integration.sipp_udp
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/sipp_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR}/tests/sipp 10 u1)
+add_test(NAME integration.sipp_tcp
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/sipp_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR}/tests/sipp 12 t1)
+add_test(NAME integration.rfc4475_udp
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/rfc4475_test.py $<TARGET_FILE:moonsip> ${MS_CORPUS}/rfc4475
+    ${MS_INTEG}/rfc4475-expect.tsv 20 udp)
+add_test(NAME integration.rfc4475_tcp
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/rfc4475_test.py $<TARGET_FILE:moonsip> ${MS_CORPUS}/rfc4475
+    ${MS_INTEG}/rfc4475-expect.tsv 22 tcp)
+add_test(NAME integration.rfc5118_udp
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/rfc5118_test.py $<TARGET_FILE:moonsip> ${MS_CORPUS}/rfc5118 24)
+add_test(NAME integration.bad_peers
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/bad_peers_test.py $<TARGET_FILE:moonsip> 26)
+
+set(MS_INTEG_TESTS integration.server_cli integration.sipp_udp integration.sipp_tcp
+  integration.rfc4475_udp integration.rfc4475_tcp integration.rfc5118_udp integration.bad_peers)
+set_tests_properties(${MS_INTEG_TESTS} PROPERTIES LABELS integration TIMEOUT 60
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MS_INTEG}/tests.cmake)
