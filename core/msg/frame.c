@@ -99,6 +99,11 @@ int ms_framer_next(struct ms_framer *f, const char *buf, size_t len, size_t *ski
 	if (n == 0)
 		return MS_EAGAIN;
 	f->crlfs = 0;
+	/* Every start line begins with a token (a method, or "SIP" of a status
+	 * line): anything else is not SIP, and waiting for an empty line that
+	 * may never come would only hold the connection. */
+	if (!ms__cc_is(p[0], MS_CC_TOKEN))
+		return give_up(f, "not a SIP message", MS_EBADMSG);
 	if (!f->hdr_len) {
 		size_t end = header_end(p, n, f->scanned > 3 ? f->scanned - 3 : 0);
 		if (!end) {

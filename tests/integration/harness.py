@@ -129,7 +129,7 @@ def serving(binary, listens, body, log_level="info", extra=()):
 
 
 def parse_listen(spec):
-    m = re.fullmatch(r"(udp|tcp):\[?([^\]]*?)\]?:(\d+)", spec)
+    m = re.fullmatch(r"(udp|tcp|tls):\[?([^\]]*?)\]?:(\d+)", spec)
     return m.group(1), m.group(2), int(m.group(3))
 
 

@@ -87,6 +87,15 @@ TEST(frame_errors)
 	ms_framer_init(&f, 0);
 	static const char partial[] = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 9999\r\n\r\nshort";
 	ASSERT_INT(ms_framer_next(&f, partial, sizeof partial - 1, &skip, &pong), MS_EAGAIN);
+	/* what cannot start a SIP message is refused at its first byte, even
+	 * after keep-alives */
+	ms_framer_init(&f, 0);
+	ASSERT_INT(ms_framer_next(&f, "\r\n\x16\x03\x01", 5, &skip, &pong), MS_EBADMSG);
+	ASSERT(!strcmp(f.why, "not a SIP message"));
+	ms_framer_init(&f, 0);
+	ASSERT_INT(ms_framer_next(&f, " OPTIONS", 8, &skip, &pong), MS_EBADMSG);
+	ms_framer_init(&f, 0);
+	ASSERT_INT(ms_framer_next(&f, "!odd-method sip:a SIP/2.0", 25, &skip, &pong), MS_EAGAIN);
 }
 
 TEST(frame_folded_content_length)
