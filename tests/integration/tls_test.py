@@ -3,10 +3,14 @@
 handshakes (TLS 1.3, 1.2, 1.1 refused, the server's certificate checked by
 the client, client certificates checked by the server) and SIP over the
 tunnel, and SIPp's OPTIONS scenario through stunnel (Debian's SIPp has no
-TLS). Garbage inside the tunnel closes it; the server serves on.
+TLS). Garbage, a stalled half message and a 10 MiB message inside the
+tunnel (Python's ssl module as the peer for those) close it; the server
+serves on.
 Usage: tls_test.py MOONSIP SIPP_DIR PORT_OFFSET"""
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -107,6 +111,52 @@ def garbage_in_tunnel(port, cert):
     print("garbage inside TLS: connection closed: ok")
 
 
+def tls_socket(port, cert):
+    ctx = ssl.create_default_context(cafile=cert("ca.pem"))
+    raw = socket.create_connection((HOST, port), timeout=3)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
+
+
+def stall_in_tunnel(port, cert):
+    """Half a message inside TLS, then silence: closed after the stall time
+    (the server runs with --tcp-stall 3), not before."""
+    s = tls_socket(port, cert)
+    s.sendall(b"OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKst\r\n")
+    t0 = time.monotonic()
+    closed, got = h.wait_closed(s, 1.0)
+    if closed or got:
+        h.fail(f"stalled message inside TLS: closed or answered ({got[:60]!r}) within 1 s")
+    closed, got = h.wait_closed(s, 5.0)
+    took = time.monotonic() - t0
+    if not closed or got or took < 2.0:
+        h.fail(f"stalled message inside TLS: closed={closed} after {took:.1f} s, got {got[:60]!r}; "
+               "expected a silent close after about 3 s")
+    print(f"stalled message inside TLS: closed after {took:.1f} s: ok")
+    s.close()
+
+
+def huge_in_tunnel(port, cert, pid):
+    """A 10 MiB message inside TLS: 513 and the close, memory bounded."""
+    rss0 = h.vm_rss_kib(pid)
+    s = tls_socket(port, cert)
+    head = (b"OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKhuge\r\n"
+            b"Call-ID: huge\r\nCSeq: 1 OPTIONS\r\nContent-Length: 10485760\r\n\r\n")
+    try:
+        s.sendall(head)
+        for _ in range(160):  # 10 MiB, until the server stops reading
+            s.sendall(b"x" * 65536)
+    except (ConnectionError, ssl.SSLError, socket.timeout):
+        pass
+    closed, got = h.wait_closed(s, 3.0)
+    if not closed or h.status_of(got) != 513:
+        h.fail(f"10 MiB inside TLS: closed={closed}, got {got[:80]!r}; expected 513 then the close")
+    grew = h.vm_rss_kib(pid) - rss0
+    if grew > 16 * 1024:
+        h.fail(f"10 MiB inside TLS: the server grew by {grew} KiB")
+    print(f"10 MiB inside TLS: 513 and closed, server grew {grew} KiB: ok")
+    s.close()
+
+
 def main():
     binary, sipp_dir, port = sys.argv[1], os.path.abspath(sys.argv[2]), h.ports(int(sys.argv[3]))
     with tempfile.TemporaryDirectory(prefix="moonsip-tls-") as work:
@@ -121,10 +171,12 @@ def main():
             expect_refused(port, ["-CAfile", cert("rogue-ca.pem")], "client trusting another CA",
                            "verify error")
             garbage_in_tunnel(port, cert)
+            stall_in_tunnel(port, cert)
+            huge_in_tunnel(port, cert, srv.pid())
             sipp_through_stunnel(port, cert, sipp_dir, work)
             h.check_options(HOST, port, ("udp",))
 
-        h.serving(binary, [f"tls:{HOST}:{port}", f"udp:{HOST}:{port}"], plain, extra=tls)
+        h.serving(binary, [f"tls:{HOST}:{port}", f"udp:{HOST}:{port}"], plain, extra=tls + ["--tcp-stall", "3"])
 
         def verify_client(srv):
             expect_refused(port, ca, "no client certificate", "alert")
