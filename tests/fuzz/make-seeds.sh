@@ -14,6 +14,7 @@
 #                messages with CRLF keep-alives between them
 # OUT_DIR/sdp    the bodies of the corpus messages that carry SDP, and
 #                tests/fuzz/seeds/sdp when it exists
+# OUT_DIR/stack  the msg seeds behind a fuzz_stack mode byte
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -23,7 +24,7 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=$here/../corpus
 out=$1
-mkdir -p "$out/msg" "$out/uri" "$out/frame" "$out/sdp"
+mkdir -p "$out/msg" "$out/uri" "$out/frame" "$out/sdp" "$out/stack"
 
 # Corpus files as "dir-name" seed names, in a stable order.
 mapfile -t files < <(cd "$corpus" && find rfc4475 rfc5118 -name '*.dat' | LC_ALL=C sort)
@@ -92,6 +93,15 @@ if [ -d "$here/seeds/sdp" ]; then
 	find "$here/seeds/sdp" -maxdepth 1 -type f -exec cp {} "$out/sdp/" \;
 fi
 
-for t in msg uri frame sdp; do
+# stack: each message behind a mode byte: datagram over UDP with the TU
+# answering (0x04), framed over TCP (0x07), and as an unframeable stream
+# (0x0a); the last one sees the bytes the 400 is salvaged from.
+for f in "$out"/msg/*; do
+	for m in 04 07 0a; do
+		{ printf "\\x$m"; cat "$f"; } >"$out/stack/$m-$(basename "$f")"
+	done
+done
+
+for t in msg uri frame sdp stack; do
 	echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done
