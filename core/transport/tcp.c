@@ -30,6 +30,7 @@ struct conn {
 	bool tls_failed;  /* a fatal TLS error: no close_notify */
 	bool dead;        /* dropped while a callback ran: freed after it */
 	bool closing;     /* writes its last answer, reads nothing, then closes */
+	bool lingering;   /* answer written and FIN sent: input discarded until EOF */
 	int close_err;
 	const char *close_why; /* static text */
 	int tls_want;          /* EV_WRITE when a TLS step waits for writability */
@@ -107,7 +108,7 @@ static void tls_drop(struct conn *c, int err, const char *what)
 
 static void watch(struct conn *c)
 {
-	int ev = (c->closing ? 0 : EV_READ) | c->tls_want;
+	int ev = (c->closing && !c->lingering ? 0 : EV_READ) | c->tls_want;
 	if (c->connecting || (c->out.len > c->out_off && !c->handshaking))
 		ev |= EV_WRITE;
 	if ((c->io.events & (EV_READ | EV_WRITE)) == ev && ev_is_active(&c->io))
@@ -159,6 +160,39 @@ static ssize_t out_write(struct conn *c)
 	return n;
 }
 
+/* The last answer is written: send FIN and read what the peer still sends
+ * until it closes too (bounded by LINGER_MS). Closing with unread input
+ * would reset the connection, and a reset can destroy the answer before
+ * the peer reads it (a 513 to a peer still sending its 10 MiB). */
+#define LINGER_MS 2000
+
+static void linger(struct conn *c)
+{
+	c->lingering = true;
+	if (c->ssl && !c->tls_failed)
+		ms__tls_notify(c->ssl);
+	shutdown(c->fd, SHUT_WR);
+	uint32_t ms = c->t->cfg.stall_ms < LINGER_MS ? c->t->cfg.stall_ms : LINGER_MS;
+	c->timer.repeat = ms / 1000.0;
+	ev_timer_again(c->t->loop, &c->timer);
+	watch(c);
+}
+
+/* Reads and drops what a lingering peer sends; its EOF ends the wait. */
+static void discard(struct conn *c)
+{
+	char junk[16384];
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(c->fd, junk, sizeof junk, 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			conn_drop(c, c->close_err, c->close_why);
+			return;
+		}
+		if (n < 0)
+			return;
+	}
+}
+
 /* From the write watcher: the rest of the output, or the connection's end
  * when the socket fails. */
 static void flush(struct conn *c)
@@ -178,8 +212,8 @@ static void flush(struct conn *c)
 	}
 	if (c->out_off == c->out.len) {
 		c->out.len = c->out_off = 0;
-		if (c->closing) {
-			conn_drop(c, c->close_err, c->close_why);
+		if (c->closing && !c->lingering) {
+			linger(c);
 			return;
 		}
 	}
@@ -205,13 +239,13 @@ static void close_after_flush(struct conn *c, int err, const char *why)
 {
 	if (c->dead)
 		return;
-	if (c->out.len == c->out_off) {
-		conn_drop(c, err, why);
-		return;
-	}
 	c->closing = true;
 	c->close_err = err;
 	c->close_why = why;
+	if (c->out.len == c->out_off) {
+		linger(c);
+		return;
+	}
 	c->timer.repeat = c->t->cfg.stall_ms / 1000.0;
 	ev_timer_again(c->t->loop, &c->timer);
 	watch(c);
@@ -280,6 +314,8 @@ static size_t in_read(struct conn *c)
 
 static void on_readable(struct conn *c)
 {
+	if (c->lingering)
+		discard(c);
 	if (c->closing)
 		return;
 	for (;;) {

@@ -42,6 +42,9 @@ int ms__tls_conn_new(struct ssl_st **out, struct ms_tls *t, int fd, bool server,
 /* Sends close_notify when 'notify' and the handshake had completed (best
  * effort, without blocking), then frees the SSL object. */
 void ms__tls_conn_free(struct ssl_st *ssl, bool notify);
+/* Sends close_notify once, best effort (nothing after a failed or
+ * unfinished handshake): the connection's last TLS bytes. */
+void ms__tls_notify(struct ssl_st *ssl);
 
 /* The steps below return MS_EAGAIN with *want set to the libev events
  * (EV_READ or EV_WRITE) to wait for before calling again, or a negative

@@ -77,13 +77,19 @@ int ms__tls_conn_new(struct ssl_st **out, struct ms_tls *t, int fd, bool server,
 	return 0;
 }
 
+void ms__tls_notify(struct ssl_st *ssl)
+{
+	if (SSL_is_init_finished(ssl) && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
+		SSL_shutdown(ssl);
+	ERR_clear_error();
+}
+
 void ms__tls_conn_free(struct ssl_st *ssl, bool notify)
 {
 	/* SSL_shutdown must not follow a fatal error; a handshake that failed
 	 * or never finished has nothing to close. */
-	if (notify && SSL_is_init_finished(ssl))
-		SSL_shutdown(ssl);
-	ERR_clear_error();
+	if (notify)
+		ms__tls_notify(ssl);
 	SSL_free(ssl);
 }
 

@@ -135,7 +135,7 @@ def stall_in_tunnel(port, cert):
     s.close()
 
 
-def huge_in_tunnel(port, cert, pid):
+def huge_in_tunnel(port, cert, pid, sanitized):
     """A 10 MiB message inside TLS: 513 and the close, memory bounded."""
     rss0 = h.vm_rss_kib(pid)
     s = tls_socket(port, cert)
@@ -151,14 +151,19 @@ def huge_in_tunnel(port, cert, pid):
     if not closed or h.status_of(got) != 513:
         h.fail(f"10 MiB inside TLS: closed={closed}, got {got[:80]!r}; expected 513 then the close")
     grew = h.vm_rss_kib(pid) - rss0
-    if grew > 16 * 1024:
-        h.fail(f"10 MiB inside TLS: the server grew by {grew} KiB")
+    # Buffering the message would cost 10 MiB; ASan's quarantine and shadow
+    # memory make a sanitized server grow by more without buffering it.
+    limit = 64 * 1024 if sanitized else 8 * 1024
+    if grew > limit:
+        h.fail(f"10 MiB inside TLS: the server grew by {grew} KiB (limit {limit} KiB)")
     print(f"10 MiB inside TLS: 513 and closed, server grew {grew} KiB: ok")
     s.close()
 
 
 def main():
     binary, sipp_dir, port = sys.argv[1], os.path.abspath(sys.argv[2]), h.ports(int(sys.argv[3]))
+    with open(binary, "rb") as f:
+        sanitized = b"__asan_init" in f.read()
     with tempfile.TemporaryDirectory(prefix="moonsip-tls-") as work:
         cert = make_certs(work)
         tls = ["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"), "--tls-ca", cert("ca.pem")]
@@ -172,7 +177,7 @@ def main():
                            "verify error")
             garbage_in_tunnel(port, cert)
             stall_in_tunnel(port, cert)
-            huge_in_tunnel(port, cert, srv.pid())
+            huge_in_tunnel(port, cert, srv.pid(), sanitized)
             sipp_through_stunnel(port, cert, sipp_dir, work)
             h.check_options(HOST, port, ("udp",))
 
