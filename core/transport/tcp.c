@@ -263,7 +263,7 @@ static void unframeable(struct conn *c, int rc)
 /* Frames and delivers every whole message in the input buffer. */
 static void deliver(struct conn *c)
 {
-	while (!c->dead) {
+	while (!c->dead && !c->closing) {
 		size_t skip;
 		bool pong;
 		int n = ms_framer_next(&c->fr, c->in.data + c->in_off, c->in.len - c->in_off, &skip, &pong);
@@ -330,7 +330,7 @@ static void on_readable(struct conn *c)
 		deliver(c);
 		/* OpenSSL may hold decrypted bytes the socket no longer
 		 * signals: TLS reads until it wants more. */
-		if (c->dead || (!c->ssl && n < READ_CHUNK))
+		if (c->dead || c->closing || (!c->ssl && n < READ_CHUNK))
 			break;
 	}
 	if (!c->dead)
