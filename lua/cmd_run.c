@@ -10,6 +10,7 @@
 
 #include "basic_tu.h"
 #include "cmd.h"
+#include "host.h"
 #include "moonsip/stack.h"
 
 #define MAX_LISTEN 16
@@ -23,7 +24,8 @@ struct run {
 	struct ms_stack_config cfg;
 	struct ms_basic_tu tu;
 	struct ms_stack *stack;
-	ev_signal sigterm, sigint;
+	struct ms_lua_host *host; /* with a script */
+	ev_signal sigterm, sigint, sighup;
 	ev_timer drain;
 };
 
@@ -161,6 +163,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ms_log(&r->cfg.log, MS_LOG_INFO, "signal %d: shutting down", w->signum);
 	ev_signal_stop(loop, &r->sigterm);
 	ev_signal_stop(loop, &r->sigint);
+	if (r->host)
+		ev_signal_stop(loop, &r->sighup);
 	ms_stack_stop_listening(r->stack);
 	ev_timer_init(&r->drain, on_drained, DRAIN_SECONDS, 0);
 	ev_timer_start(loop, &r->drain);
@@ -181,21 +185,60 @@ static int open_listeners(struct run *r)
 	return 0;
 }
 
+/* SIGHUP: the script again; on an error the running one stays. */
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct run *r = w->data;
+	char err[2048];
+	(void)loop;
+	(void)revents;
+	if (ms_lua_host_reload(r->host, err, sizeof err) < 0)
+		ms_log(&r->cfg.log, MS_LOG_ERROR, "reload failed, the running script stays: %s", err);
+	else
+		ms_log(&r->cfg.log, MS_LOG_INFO, "reloaded %s", r->script);
+}
+
+/* The script, when there is one, answers; else the basic answers. */
+static int set_handler(struct run *r, struct ev_loop *loop)
+{
+	if (!r->script) {
+		ms_basic_tu_init(&r->tu);
+		r->cfg.request_cb = ms_basic_tu_request;
+		r->cfg.arg = &r->tu;
+		return 0;
+	}
+	char err[2048];
+	struct ms_lua_config lc = { .script = r->script, .loop = loop, .log = &r->cfg.log };
+	if (ms_lua_host_new(&r->host, &lc, err, sizeof err) < 0) {
+		fprintf(stderr, "moonsip run: %s\n", err);
+		return -1;
+	}
+	r->cfg.request_cb = ms_lua_host_request;
+	r->cfg.arg = r->host;
+	ev_signal_init(&r->sighup, on_hup, SIGHUP);
+	r->sighup.data = r;
+	ev_signal_start(loop, &r->sighup);
+	return 0;
+}
+
 static int serve(struct run *r, struct ev_loop *loop)
 {
 	r->cfg.loop = loop;
 	r->cfg.log.fn = log_stderr;
-	r->cfg.request_cb = ms_basic_tu_request;
-	r->cfg.arg = &r->tu;
-	ms_basic_tu_init(&r->tu);
+	if (set_handler(r, loop) < 0)
+		return 1;
 	int rc = ms_stack_new(&r->stack, &r->cfg);
 	if (rc < 0) {
 		fprintf(stderr, "moonsip run: cannot start: %s\n", ms_strerror(rc));
+		ms_lua_host_free(r->host);
 		return 1;
 	}
 	r->tu.stack = r->stack;
+	if (r->host)
+		ms_lua_host_attach(r->host, r->stack);
 	if (open_listeners(r) < 0) {
 		ms_stack_free(r->stack);
+		ms_lua_host_free(r->host);
 		return 1;
 	}
 	ev_signal_init(&r->sigterm, on_signal, SIGTERM);
@@ -206,6 +249,7 @@ static int serve(struct run *r, struct ev_loop *loop)
 	ms_log(&r->cfg.log, MS_LOG_INFO, "moonsip %s running", ms_version());
 	ev_run(loop, 0);
 	ms_stack_free(r->stack);
+	ms_lua_host_free(r->host);
 	ms_log(&r->cfg.log, MS_LOG_INFO, "stopped");
 	return 0;
 }
@@ -217,13 +261,6 @@ int ms_cmd_run(int argc, char **argv)
 	r.cfg.log.level = MS_LOG_INFO;
 	if (parse_args(&r, argc, argv) < 0) {
 		usage(stderr);
-		return 2;
-	}
-	if (r.script) {
-		fprintf(stderr,
-			"moonsip run: cannot run %s: this build has no Lua host yet "
-			"(run without a script to answer OPTIONS)\n",
-			r.script);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

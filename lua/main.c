@@ -11,7 +11,8 @@ static void usage(FILE *to)
 		"usage: moonsip COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n"
-		"  run [OPTIONS]   serve SIP (moonsip run --help for the options)\n"
+		"  run [OPTIONS] [SCRIPT]  serve SIP, routing with SCRIPT (moonsip run --help)\n"
+		"  check SCRIPT    compile a routing script and check it defines on_request\n"
 		"  parse FILE...   parse SIP messages (- for stdin) and print what they hold\n"
 		"  version         print the version\n"
 		"  help            print this text\n");
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return ms_cmd_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "check"))
+		return ms_cmd_check(argc - 2, argv + 2);
 	if (!strcmp(cmd, "parse"))
 		return ms_cmd_parse(argc - 2, argv + 2);
 	fprintf(stderr, "moonsip: unknown command '%s'\n", cmd);

@@ -1,0 +1,58 @@
+/* The Lua host: one LuaJIT state per loaded script, a coroutine per
+ * request running the script's on_request(req).
+ *
+ * A host takes requests from a stack (ms_lua_host_request is the stack's
+ * request callback) or, with no stack, from a caller that feeds them (the
+ * Lua module's test harness). Reloading compiles the new script in a new
+ * state: new requests go to it, coroutines still running finish on the old
+ * one, which is closed when its last coroutine ends. */
+#ifndef MS_LUA_HOST_H
+#define MS_LUA_HOST_H
+
+#include <stddef.h>
+
+#include "moonsip/stack.h"
+
+struct ms_lua_host;
+struct ev_loop;
+
+struct ms_lua_config {
+	const char *script; /* path of the script file */
+	struct ev_loop *loop;
+	struct ms_stack *stack; /* NULL: requests are fed by the caller */
+	const struct ms_logger *log;
+	/* How long a handler may run without yielding before it is stopped
+	 * (0: 1 s); a watchdog ends the process after hard_ms (0: 10 s) when a
+	 * handler cannot be stopped (see docs: compiled loops). */
+	uint32_t max_run_ms, hard_ms;
+	/* Without a stack: every answer a script gives (a whole response) goes
+	 * here instead of onto the network. */
+	void (*answer_cb)(void *arg, const char *resp, size_t len);
+	void *answer_arg;
+};
+
+/* Loads and runs the script's top level. On failure returns a negative
+ * code with the reason (file:line: message) in err. */
+int ms_lua_host_new(struct ms_lua_host **out, const struct ms_lua_config *cfg, char *err, size_t errlen);
+/* Compiles the script again into a new state; on failure the running one
+ * stays and err says why. */
+int ms_lua_host_reload(struct ms_lua_host *h, char *err, size_t errlen);
+/* The stack the host answers through (set once it exists: the stack takes
+ * the host as its callback's argument). */
+void ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack);
+/* The stack's request callback ('arg' is the host). */
+void ms_lua_host_request(struct ms_stxn *st, struct ms_msg *req, const struct ms_txn_peer *src, void *arg);
+/* Feeds one request (a whole message, copied) to the script, as if it had
+ * come from 'src': for hosts without a stack. -1 with err set when it does
+ * not parse or check. Answers go to cfg.answer_cb. */
+int ms_lua_host_feed(struct ms_lua_host *h, const char *buf, size_t len, const struct ms_txn_peer *src,
+		     char *err, size_t errlen);
+/* Requests whose coroutine has not ended yet. */
+size_t ms_lua_host_running(const struct ms_lua_host *h);
+void ms_lua_host_free(struct ms_lua_host *h);
+
+/* moonsip check: compiles the script and runs its top level in a state of
+ * its own, then checks that it defined on_request. 0, or -1 with err set. */
+int ms_lua_check(const char *script, char *err, size_t errlen);
+
+#endif

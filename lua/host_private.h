@@ -1,0 +1,106 @@
+/* Internal: the parts of the Lua host shared by its files. */
+#ifndef MS_LUA_HOST_PRIVATE_H
+#define MS_LUA_HOST_PRIVATE_H
+
+#include <ev.h>
+#include <lua.h>
+#include <stdatomic.h>
+
+#include "host.h"
+#include "moonsip/msg.h"
+
+struct ms_lua_call;
+
+/* One loaded script: its own state, closed when its last call ends after
+ * a reload replaced it. */
+struct ms_lua_gen {
+	struct ms_lua_host *h;
+	lua_State *L;
+	int on_request;          /* registry reference */
+	char where[160];         /* "script.lua:12", where on_request is defined */
+	unsigned calls;          /* coroutines alive on this state */
+	struct ms_lua_gen *next; /* the host's list of replaced states */
+};
+
+struct ms_lua_host {
+	struct ms_lua_config cfg;
+	char script[4096];
+	struct ms_lua_gen *cur;
+	struct ms_lua_gen *old; /* replaced, still running calls */
+	size_t running;
+	struct ms_lua_call *calls;   /* running, for CANCEL to find its INVITE */
+	struct ms_lua_call *current; /* the call executing now, if any */
+	uint64_t deadline_ns;        /* when the current call must have yielded */
+	/* The watchdog thread reads when the current resume began (0: none). */
+	_Atomic uint64_t busy_since_ns;
+	bool watchdog_started;
+	_Atomic bool watchdog_stop;
+	unsigned long watchdog; /* pthread_t */
+	struct ms__store *store;
+};
+
+/* A request as a script sees it. Lives in a Lua userdata; the message
+ * points into the stack's buffer while the handler runs inside the
+ * stack's callback, and into 'own' once the call has yielded. */
+struct ms_lua_req {
+	struct ms_lua_host *h;
+	struct ms_stxn *st;      /* NULL for an ACK, and once a final answer went */
+	struct ms_msg *m;        /* the message: borrowed, or &msg; NULL once gone */
+	struct ms_msg *borrowed; /* the stack's, while its callback runs */
+	struct ms_msg msg;       /* parsed from 'own' */
+	char *own;
+	struct ms_txn_peer src;
+	unsigned status;   /* the last status sent, 0 before */
+	bool needs_answer; /* anything but an ACK */
+	char tag[24];      /* To tag of this request's answers, made on first use */
+};
+
+/* One request's coroutine. */
+struct ms_lua_call {
+	struct ms_lua_call *prev, *next; /* the host's running calls */
+	struct ms_lua_gen *g;
+	lua_State *co;
+	int co_ref; /* registry reference that keeps the coroutine alive */
+	struct ms_lua_req *req;
+	ev_timer timer; /* ms.sleep */
+	bool sleeping;
+};
+
+/* host_call.c */
+void ms__lua_start(struct ms_lua_host *h, struct ms_stxn *st, struct ms_msg *m,
+		   const struct ms_txn_peer *src);
+/* Resumes a call that waited, with 'nargs' values pushed on its stack.
+ * True when it waits again, false when it ended (and is freed). */
+bool ms__lua_resume(struct ms_lua_call *c, int nargs);
+/* Copies the request's bytes out of the stack's buffer, when the handler
+ * still runs as the callback that lent them returns. */
+int ms__lua_detach(struct ms_lua_req *r);
+/* Sends a response built for the request: through its server transaction,
+ * or statelessly, or to the host's answer_cb. 0 or a negative code. */
+int ms__lua_send_answer(struct ms_lua_req *r, bool stateless, unsigned code, const struct ms_buf *b);
+/* Raises a Lua error when the running call is over its time. */
+void ms__lua_check_time(lua_State *L, struct ms_lua_host *h);
+uint64_t ms__lua_now_ns(void);
+void ms__lua_watchdog_start(struct ms_lua_host *h);
+void ms__lua_watchdog_stop(struct ms_lua_host *h);
+/* host.c: a call on a replaced state ended; the state goes with its last. */
+void ms__lua_gen_release(struct ms_lua_gen *g);
+
+/* api_*.c: the C functions behind the Lua API, registered into the
+ * table on top of the stack with the host as their upvalue. */
+void ms__lua_open_req(lua_State *L, struct ms_lua_host *h);
+void ms__lua_open_misc(lua_State *L, struct ms_lua_host *h);
+struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx);
+/* The To tag of a request's answers (made on first use). */
+struct ms_str ms__lua_req_tag(struct ms_lua_req *r);
+
+/* store.c: ms.store, per host (it outlives reloads). */
+struct ms__store *ms__store_new(void);
+void ms__store_free(struct ms__store *s);
+void ms__lua_open_store(lua_State *L, struct ms_lua_host *h);
+
+/* The embedded Lua half of the API (lua/lib/prelude.lua). */
+extern const char ms__lua_prelude[];
+extern const size_t ms__lua_prelude_len;
+
+#endif
