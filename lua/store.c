@@ -119,7 +119,9 @@ static void grow(struct ms__store *s)
 
 static struct ms__store *store(lua_State *L)
 {
-	return ((struct ms_lua_host *)lua_touserdata(L, lua_upvalueindex(1)))->store;
+	struct ms_lua_host *h = lua_touserdata(L, lua_upvalueindex(1));
+	ms__lua_check_time(L, h);
+	return h->store;
 }
 
 static const char *key_arg(lua_State *L, size_t *len)

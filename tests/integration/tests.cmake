@@ -31,7 +31,10 @@ add_test(NAME integration.bad_peers
 add_test(NAME integration.tls
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/tls_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR}/tests/sipp 30)
 
-set(MS_INTEG_TESTS integration.tls integration.server_cli integration.sipp_udp integration.sipp_tcp
+add_test(NAME integration.default_script
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/default_script_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 34)
+
+set(MS_INTEG_TESTS integration.default_script integration.tls integration.server_cli integration.sipp_udp integration.sipp_tcp
   integration.rfc4475_udp integration.rfc4475_tcp integration.rfc5118_udp integration.bad_peers)
 set_tests_properties(${MS_INTEG_TESTS} PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
