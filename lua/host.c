@@ -185,6 +185,15 @@ void ms_lua_host_free(struct ms_lua_host *h)
 	if (!h)
 		return;
 	ms__lua_watchdog_stop(h);
+	/* Calls still waiting end with their states, unanswered: the stack
+	 * that would carry their answers is going too. */
+	while (h->calls) {
+		struct ms_lua_call *c = h->calls;
+		h->calls = c->next;
+		if (c->sleeping)
+			ev_timer_stop(h->cfg.loop, &c->timer);
+		ms__free(c);
+	}
 	while (h->old) {
 		struct ms_lua_gen *g = h->old;
 		h->old = g->next;
