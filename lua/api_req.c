@@ -92,9 +92,15 @@ static int req_header(lua_State *L)
 static int req_headers(lua_State *L)
 {
 	struct ms_msg *m = msg_of(L);
+	size_t len;
+	const char *name = luaL_checklstring(L, 2, &len);
+	/* Unknown headers share one chain: keep the ones of this name. */
+	bool other = ms_hdr_lookup(name, len) == MS_HDR_OTHER;
 	lua_newtable(L);
 	int i = 1;
-	for (const struct ms_hdr *h = find(L, m); h; h = ms_msg_hdr_next(m, h)) {
+	for (const struct ms_hdr *h = ms_msg_hdr_by_name(m, name, len); h; h = ms_msg_hdr_next(m, h)) {
+		if (other && !ms_str_ieq(h->name, (struct ms_str){ name, len }))
+			continue;
 		push_str(L, h->value);
 		lua_rawseti(L, -2, i++);
 	}
@@ -240,7 +246,8 @@ static int add_headers(lua_State *L, int idx, struct ms_buf *b, struct ms_str *c
 		const char *v = lua_tolstring(L, -1, &vl);
 		if (!v)
 			luaL_error(L, "bad value for header '%s' in reply (string expected)", name);
-		if (nl == 12 && !strncasecmp(name, "Content-Type", 12))
+		if ((nl == 12 && !strncasecmp(name, "Content-Type", 12)) ||
+		    (nl == 1 && (*name == 'c' || *name == 'C')))
 			*ctype = (struct ms_str){ v, vl };
 		else
 			rc = ms_build_header(b, (struct ms_str){ name, nl }, (struct ms_str){ v, vl });

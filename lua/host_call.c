@@ -84,10 +84,17 @@ static void finish(struct ms_lua_call *c, int rc)
 	struct ms_lua_host *h = g->h;
 	struct ms_lua_req *r = c->req;
 	if (rc != 0) {
-		luaL_traceback(g->L, c->co, lua_tostring(c->co, -1), 0);
+		const char *msg = lua_tostring(c->co, -1);
+		if (!msg)
+			msg = lua_pushfstring(c->co, "(error object is a %s value)",
+					      luaL_typename(c->co, -1));
+		luaL_traceback(g->L, c->co, msg, 0);
 		int n;
 		const char *id = call_id(r, &n);
-		ms_log(h->cfg.log, MS_LOG_ERROR, "[%.*s] script error: %s", n, id, lua_tostring(g->L, -1));
+		/* Tail calls (return req:reply(...)) drop the script's frames
+		 * from the traceback: say at least whose handler it was. */
+		ms_log(h->cfg.log, MS_LOG_ERROR, "[%.*s] script error in on_request (%s): %s", n, id,
+		       g->where, lua_tostring(g->L, -1));
 		lua_pop(g->L, 1);
 		answer_500(c, "the script failed");
 	} else if (r->needs_answer && r->status < 200) {
@@ -202,11 +209,30 @@ int ms__lua_detach(struct ms_lua_req *r)
  * compiled to machine code never returns to the interpreter) would freeze
  * the server for good; past hard_ms the process ends with a line that
  * says why, for its supervisor to restart it. */
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_wake = PTHREAD_COND_INITIALIZER;
+
+/* Sleeps 100 ms, or less when the host is being freed. */
+static void nap(struct ms_lua_host *h)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 100000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&watch_lock);
+	if (!atomic_load(&h->watchdog_stop))
+		pthread_cond_timedwait(&watch_wake, &watch_lock, &until);
+	pthread_mutex_unlock(&watch_lock);
+}
+
 static void *watch(void *arg)
 {
 	struct ms_lua_host *h = arg;
 	while (!atomic_load(&h->watchdog_stop)) {
-		usleep(100000);
+		nap(h);
 		uint64_t since = atomic_load_explicit(&h->busy_since_ns, memory_order_relaxed);
 		if (since && ms__lua_now_ns() - since > (uint64_t)h->cfg.hard_ms * 1000000u) {
 			char line[256];
@@ -238,7 +264,10 @@ void ms__lua_watchdog_stop(struct ms_lua_host *h)
 {
 	if (!h->watchdog_started)
 		return;
+	pthread_mutex_lock(&watch_lock);
 	atomic_store(&h->watchdog_stop, true);
+	pthread_cond_broadcast(&watch_wake);
+	pthread_mutex_unlock(&watch_lock);
 	pthread_join((pthread_t)h->watchdog, NULL);
 }
 

@@ -222,7 +222,7 @@ static int incr(lua_State *L)
 	if (!e)
 		return luaL_error(L, "ms.store: out of memory");
 	if (e->type != LUA_TNUMBER && !expired(e, ev_time()))
-		return luaL_error(L, "ms.store.incr: '%.*s' holds a %s, not a number", (int)e->klen, e->key,
+		return luaL_error(L, "ms.store.incr: '%s' holds a %s, not a number", lua_tostring(L, 1),
 				  e->type == LUA_TSTRING ? "string" : "boolean");
 	if (expired(e, ev_time()) || e->type != LUA_TNUMBER || (!e->num && !e->expires)) {
 		ms__free(e->str);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
 
-packages=(build-essential cmake pkg-config libluajit-5.1-dev luajit libev-dev libssl-dev
+packages=(build-essential cmake pkg-config libluajit-5.1-dev luajit lua-busted libev-dev libssl-dev
 	libsqlite3-dev clang-14 libclang-rt-14-dev clang-format-14 openssl
 	sip-tester python3 stunnel4)
 missing=()

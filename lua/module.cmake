@@ -1,0 +1,17 @@
+# The Lua C module: require "moonsip" from LuaJIT, for scripts' unit tests
+# (tests/lua/README.md). It is the host's sources again, built hidden into
+# one shared object with the module's entry point, the only symbol it
+# exports. It links no LuaJIT: the lua_* functions come from the process
+# that loads it (a second LuaJIT in one process would not share its GC).
+# The core comes from the static library, its symbols kept inside.
+add_library(ms_lua_module MODULE lua/module.c ${MS_LUA_SOURCES})
+set_target_properties(ms_lua_module PROPERTIES
+  OUTPUT_NAME moonsip
+  PREFIX ""
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lua
+  C_VISIBILITY_PRESET hidden)
+target_include_directories(ms_lua_module PRIVATE
+  ${CMAKE_SOURCE_DIR}/lua ${CMAKE_SOURCE_DIR}/core ${LIBEV_INCLUDE_DIR} ${LUAJIT_INCLUDE_DIRS})
+target_compile_options(ms_lua_module PRIVATE ${MS_WARNINGS})
+target_link_libraries(ms_lua_module PRIVATE moonsip_static Threads::Threads)
+target_link_options(ms_lua_module PRIVATE -Wl,--exclude-libs,ALL)

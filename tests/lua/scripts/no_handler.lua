@@ -1,0 +1,2 @@
+-- Test fixture: compiles, but defines no on_request.
+function on_requests(req) end
