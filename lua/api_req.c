@@ -297,7 +297,11 @@ static int req_reply(lua_State *L)
 static int req_gc(lua_State *L)
 {
 	struct ms_lua_req *r = lua_touserdata(L, 1);
-	ms_msg_free(&r->msg);
+	if (r->msg) {
+		ms_msg_free(r->msg);
+		ms__free(r->msg);
+		r->msg = NULL;
+	}
 	ms__free(r->own);
 	r->own = NULL;
 	return 0;

@@ -152,7 +152,6 @@ static struct ms_lua_req *new_req(lua_State *co, struct ms_lua_host *h, struct m
 	r->m = m;
 	r->src = *src;
 	r->needs_answer = m->method != MS_METHOD_ACK;
-	ms_msg_init(&r->msg);
 	luaL_getmetatable(co, "moonsip.req");
 	lua_setmetatable(co, -2);
 	return r;
@@ -193,15 +192,18 @@ int ms__lua_detach(struct ms_lua_req *r)
 	if (!r->borrowed || r->m != r->borrowed)
 		return 0;
 	r->own = ms__malloc(r->borrowed->len + 1);
-	if (!r->own)
-		return MS_ENOMEM;
+	r->msg = ms__malloc(sizeof *r->msg);
+	if (r->msg)
+		ms_msg_init(r->msg);
+	if (!r->own || !r->msg)
+		return MS_ENOMEM; /* both freed with the userdata */
 	memcpy(r->own, r->borrowed->buf, r->borrowed->len);
 	r->own[r->borrowed->len] = 0;
 	size_t len = r->borrowed->len;
 	r->borrowed = NULL;
-	if (ms_msg_parse(&r->msg, r->own, len, MS_PARSE_DGRAM) < 0)
+	if (ms_msg_parse(r->msg, r->own, len, MS_PARSE_DGRAM) < 0)
 		return MS_EBADMSG; /* it parsed once: it does again */
-	r->m = &r->msg;
+	r->m = r->msg;
 	return 0;
 }
 

@@ -45,9 +45,12 @@ struct ms_lua_host {
 struct ms_lua_req {
 	struct ms_lua_host *h;
 	struct ms_stxn *st;      /* NULL for an ACK, and once a final answer went */
-	struct ms_msg *m;        /* the message: borrowed, or &msg; NULL once gone */
+	struct ms_msg *m;        /* the message: borrowed, or msg; NULL once gone */
 	struct ms_msg *borrowed; /* the stack's, while its callback runs */
-	struct ms_msg msg;       /* parsed from 'own' */
+	/* Parsed from 'own', made only when the handler outlives the stack's
+	 * callback: most requests are answered inside it, and a message is a
+	 * few KiB to clear. */
+	struct ms_msg *msg;
 	char *own;
 	struct ms_txn_peer src;
 	unsigned status;   /* the last status sent, 0 before */
