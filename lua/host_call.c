@@ -110,7 +110,13 @@ static void finish(struct ms_lua_call *c, int rc)
 	r->st = NULL;
 	if (c->sleeping)
 		ev_timer_stop(h->cfg.loop, &c->timer);
-	luaL_unref(g->L, LUA_REGISTRYINDEX, c->co_ref);
+	if (rc == 0 && g->npool < sizeof g->pool / sizeof g->pool[0]) {
+		lua_settop(c->co, 0);
+		g->pool[g->npool].co = c->co;
+		g->pool[g->npool++].ref = c->co_ref;
+	} else {
+		luaL_unref(g->L, LUA_REGISTRYINDEX, c->co_ref); /* a failed one is dead */
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -168,8 +174,13 @@ void ms__lua_start(struct ms_lua_host *h, struct ms_stxn *st, struct ms_msg *m, 
 		return;
 	}
 	c->g = g;
-	c->co = lua_newthread(g->L);
-	c->co_ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
+	if (g->npool) {
+		c->co = g->pool[--g->npool].co;
+		c->co_ref = g->pool[g->npool].ref;
+	} else {
+		c->co = lua_newthread(g->L);
+		c->co_ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
+	}
 	lua_rawgeti(c->co, LUA_REGISTRYINDEX, g->on_request);
 	lua_getfield(c->co, LUA_REGISTRYINDEX, "moonsip.new_request");
 	c->req = new_req(c->co, h, st, m, src);
