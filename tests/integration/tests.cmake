@@ -34,7 +34,11 @@ add_test(NAME integration.tls
 add_test(NAME integration.default_script
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/default_script_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 34)
 
-set(MS_INTEG_TESTS integration.default_script integration.tls integration.server_cli integration.sipp_udp integration.sipp_tcp
+# Ports 40 (server), 42 and 43 (SIPp), 45 (reload server).
+add_test(NAME integration.lua
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/lua_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR}/tests/sipp 40)
+
+set(MS_INTEG_TESTS integration.lua integration.default_script integration.tls integration.server_cli integration.sipp_udp integration.sipp_tcp
   integration.rfc4475_udp integration.rfc4475_tcp integration.rfc5118_udp integration.bad_peers)
 set_tests_properties(${MS_INTEG_TESTS} PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
