@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "base/alloc.h"
 #include "host_private.h"
@@ -39,12 +38,6 @@ static int req_method(lua_State *L)
 	return 1;
 }
 
-static int req_uri(lua_State *L)
-{
-	push_str(L, msg_of(L)->ruri_s);
-	return 1;
-}
-
 static int req_text(lua_State *L)
 {
 	struct ms_msg *m = msg_of(L);
@@ -56,14 +49,6 @@ static int req_body(lua_State *L)
 {
 	push_str(L, msg_of(L)->body);
 	return 1;
-}
-
-static int req_cseq(lua_State *L)
-{
-	const struct ms_cseq *c = ms_msg_cseq(msg_of(L));
-	lua_pushnumber(L, c->num);
-	push_str(L, c->method_s);
-	return 2;
 }
 
 static int req_in_dialog(lua_State *L)
@@ -206,64 +191,132 @@ static int req_party(lua_State *L)
 }
 
 /* The To tag of this request's answers: one per request, so a 180 and the
- * 200 after it name the same dialog. */
+ * 200 after it name the same dialog; the host's random prefix and a count
+ * make it unique without a syscall per request. */
 struct ms_str ms__lua_req_tag(struct ms_lua_req *r)
 {
+	static const char hex[] = "0123456789abcdef";
+	struct ms_lua_host *h = r->h;
 	if (!r->tag[0]) {
-		unsigned char b[8] = { 0 };
-		if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b)
-			memcpy(b, &r, sizeof b < sizeof r ? sizeof b : sizeof r);
-		for (int i = 0; i < 8; i++)
-			snprintf(r->tag + 2 * i, 3, "%02x", b[i]);
+		uint64_t n = ++h->ntags;
+		size_t len = strlen(h->tag_prefix);
+		memcpy(r->tag, h->tag_prefix, len);
+		do
+			r->tag[len++] = hex[n & 15];
+		while ((n >>= 4) && len < sizeof r->tag - 1);
+		r->tag[len] = 0;
 	}
 	return (struct ms_str){ r->tag, strlen(r->tag) };
 }
 
-/* Header fields from a table: name = "value" or name = { "v1", "v2" }.
- * Returns the Content-Type given, for the body. */
+/* The headers table of a reply, checked before anything is built: names
+ * are strings, values strings (or numbers) or lists of them. */
+static void check_headers(lua_State *L, int idx)
+{
+	for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "bad header name in reply (a string expected, got %s)",
+				   luaL_typename(L, -2));
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			for (int i = 1;; i++) {
+				lua_rawgeti(L, -1, i);
+				bool end = lua_isnil(L, -1), ok = lua_isstring(L, -1);
+				lua_pop(L, 1);
+				if (end)
+					break;
+				if (!ok)
+					luaL_error(L, "bad value for header '%s' in reply (string expected)",
+						   lua_tostring(L, -2));
+			}
+		} else if (!lua_isstring(L, -1)) {
+			luaL_error(L, "bad value for header '%s' in reply (string expected)",
+				   lua_tostring(L, -2));
+		}
+	}
+}
+
+static bool is_ctype(const char *name, size_t nl)
+{
+	return (nl == 12 && !strncasecmp(name, "Content-Type", 12)) ||
+		(nl == 1 && (*name == 'c' || *name == 'C'));
+}
+
+/* Header fields from a checked table: name = "value" or name = { "v1",
+ * "v2" }. Returns the Content-Type given, for the body. */
 static int add_headers(lua_State *L, int idx, struct ms_buf *b, struct ms_str *ctype)
 {
 	int rc = 0;
 	for (lua_pushnil(L); rc == 0 && lua_next(L, idx); lua_pop(L, 1)) {
-		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "bad header name in reply (a string expected, got %s)",
-				   luaL_typename(L, -2));
 		size_t nl, vl;
 		const char *name = lua_tolstring(L, -2, &nl);
-		if (lua_type(L, -1) == LUA_TTABLE) {
-			for (int i = 1; rc == 0; i++) {
-				lua_rawgeti(L, -1, i);
-				const char *v = lua_tolstring(L, -1, &vl);
-				if (v)
-					rc = ms_build_header(b, (struct ms_str){ name, nl },
-							     (struct ms_str){ v, vl });
-				lua_pop(L, 1);
-				if (!v)
-					break;
-			}
+		if (lua_type(L, -1) != LUA_TTABLE) {
+			const char *v = lua_tolstring(L, -1, &vl);
+			if (is_ctype(name, nl))
+				*ctype = (struct ms_str){ v, vl };
+			else
+				rc = ms_build_header(b, (struct ms_str){ name, nl },
+						     (struct ms_str){ v, vl });
 			continue;
 		}
-		const char *v = lua_tolstring(L, -1, &vl);
-		if (!v)
-			luaL_error(L, "bad value for header '%s' in reply (string expected)", name);
-		if ((nl == 12 && !strncasecmp(name, "Content-Type", 12)) ||
-		    (nl == 1 && (*name == 'c' || *name == 'C')))
-			*ctype = (struct ms_str){ v, vl };
-		else
-			rc = ms_build_header(b, (struct ms_str){ name, nl }, (struct ms_str){ v, vl });
+		for (int i = 1; rc == 0; i++) {
+			lua_rawgeti(L, -1, i);
+			const char *v = lua_tolstring(L, -1, &vl);
+			if (v)
+				rc = ms_build_header(b, (struct ms_str){ name, nl },
+						     (struct ms_str){ v, vl });
+			lua_pop(L, 1);
+			if (!v)
+				break;
+		}
 	}
 	return rc;
 }
 
-static int req_reply(lua_State *L)
+/* What a value is, for an error message: its text, or its type. */
+static const char *shown(lua_State *L, int idx)
+{
+	return lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx)
+										  : luaL_typename(L, idx);
+}
+
+/* req:reply(code [, reason] [, headers] [, body]): the reason may be left
+ * out with the headers in its place. Leaves the reason, headers and body
+ * at 3, 4 and 5. */
+static unsigned reply_args(lua_State *L)
+{
+	lua_settop(L, 5);
+	if (lua_type(L, 3) == LUA_TTABLE) {
+		lua_insert(L, 3);
+		lua_pushnil(L);
+		lua_replace(L, 3);
+		lua_settop(L, 5);
+	}
+	lua_Number code = lua_tonumber(L, 2);
+	if (lua_type(L, 2) != LUA_TNUMBER || code < 100 || code > 699 || code != (unsigned)code)
+		luaL_error(L, "bad argument #1 to 'reply' (status code 100-699 expected, got %s)",
+			   shown(L, 2));
+	if (!lua_isnil(L, 3) && lua_type(L, 3) != LUA_TSTRING)
+		luaL_error(L, "bad argument #2 to 'reply' (reason phrase expected, got %s)",
+			   luaL_typename(L, 3));
+	if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TTABLE)
+		luaL_error(L, "bad argument #3 to 'reply' (table of headers expected, got %s)",
+			   luaL_typename(L, 4));
+	if (!lua_isnil(L, 5) && lua_type(L, 5) != LUA_TSTRING)
+		luaL_error(L, "bad argument #4 to 'reply' (string body expected, got %s)",
+			   luaL_typename(L, 5));
+	if (lua_istable(L, 4))
+		check_headers(L, 4);
+	return (unsigned)code;
+}
+
+static int reply(lua_State *L, bool stateless)
 {
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
 	struct ms_msg *m = msg_of(L);
-	bool stateless = lua_toboolean(L, 2);
-	unsigned code = (unsigned)luaL_checkinteger(L, 3);
+	unsigned code = reply_args(L);
 	size_t rl = 0, bl = 0;
-	const char *reason = luaL_optlstring(L, 4, "", &rl);
-	const char *body = luaL_optlstring(L, 6, NULL, &bl);
+	const char *reason = lua_isnil(L, 3) ? "" : lua_tolstring(L, 3, &rl);
+	const char *body = lua_isnil(L, 5) ? NULL : lua_tolstring(L, 5, &bl);
 	if (!r->needs_answer)
 		return luaL_error(L, "an ACK is not answered");
 	if (r->status >= 200)
@@ -273,25 +326,140 @@ static int req_reply(lua_State *L)
 	struct ms_str ctype = MS_STR_NULL;
 	int rc = ms_build_response(&b, m, code, (struct ms_str){ reason, rl },
 				   code > 100 ? ms__lua_req_tag(r) : MS_STR_NULL);
-	if (rc == 0 && lua_istable(L, 5))
-		rc = add_headers(L, 5, &b, &ctype);
+	if (rc == 0 && lua_istable(L, 4))
+		rc = add_headers(L, 4, &b, &ctype);
 	if (rc == 0 && body && bl && !ctype.len)
 		rc = MS_EINVAL;
 	if (rc == 0)
 		rc = ms_build_end(&b, (struct ms_str){ body, bl }, ctype);
-	if (rc < 0) {
-		ms_buf_free(&b);
+	if (rc == 0)
+		rc = ms__lua_send_answer(r, stateless, code, &b);
+	ms_buf_free(&b);
+	if (rc == MS_EINVAL)
 		return luaL_error(L, "reply %d: %s", (int)code,
-				  body && !ctype.len
+				  body && bl && !ctype.len
 					  ? "a body needs a Content-Type header"
 					  : "a header name or value is not valid (CR or LF in it?)");
-	}
-	rc = ms__lua_send_answer(r, stateless, code, &b);
-	ms_buf_free(&b);
 	if (rc < 0)
 		return luaL_error(L, "reply %d could not be sent: %s", (int)code, ms_strerror(rc));
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+static int req_reply(lua_State *L)
+{
+	return reply(L, false);
+}
+
+static int req_reply_stateless(lua_State *L)
+{
+	return reply(L, true);
+}
+
+/* Keeps the value on top as field 'key' of the request's cache (its
+ * environment table, made on first use). */
+static void cache(lua_State *L, struct ms_lua_req *r, const char *key)
+{
+	if (!r->cached) {
+		lua_newtable(L);
+		lua_setfenv(L, 1);
+		r->cached = true;
+	}
+	lua_getfenv(L, 1);
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, key);
+	lua_pop(L, 1);
+}
+
+/* A URI table gets the Uri metatable (upvalue 2 of __index). */
+static void uri_mt(lua_State *L, int idx)
+{
+	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_setmetatable(L, idx < 0 ? idx - 1 : idx);
+}
+
+/* Fields that make tables, parsed once and cached. */
+static int table_field(lua_State *L, struct ms_lua_req *r, const char *k)
+{
+	if (r->cached) {
+		lua_getfenv(L, 1);
+		lua_getfield(L, -1, k);
+		if (!lua_isnil(L, -1))
+			return 1;
+		lua_pop(L, 2);
+	}
+	if (!strcmp(k, "uri")) {
+		struct ms_msg *m = msg_of(L);
+		const struct ms_uri *u = ms_msg_ruri(m);
+		if (!u)
+			return 0;
+		push_uri(L, u);
+		uri_mt(L, -1);
+	} else if (!strcmp(k, "from") || !strcmp(k, "to")) {
+		if (!req_party(L))
+			return 0;
+		lua_getfield(L, -1, "uri");
+		uri_mt(L, -1);
+		lua_pop(L, 1);
+	} else if (!strcmp(k, "source")) {
+		req_source(L);
+	} else {
+		return 0;
+	}
+	cache(L, r, k);
+	return 1;
+}
+
+/* req.<field> and req:<method>: one C call, no table per request. */
+static int req_index(lua_State *L)
+{
+	struct ms_lua_req *r = ms__lua_check_req(L, 1);
+	const char *k = lua_tostring(L, 2);
+	if (!k)
+		return 0;
+	lua_pushvalue(L, 2);
+	lua_rawget(L, lua_upvalueindex(1)); /* methods */
+	if (!lua_isnil(L, -1))
+		return 1;
+	lua_pop(L, 1);
+	msg_of(L); /* every field ends with the handler, cached ones too */
+	if (!strcmp(k, "method"))
+		return req_method(L);
+	if (!strcmp(k, "call_id")) {
+		const struct ms_str *id = ms_msg_call_id(msg_of(L));
+		push_str(L, id ? *id : MS_STR_NULL);
+		return 1;
+	}
+	if (!strcmp(k, "cseq")) {
+		const struct ms_cseq *c = ms_msg_cseq(msg_of(L));
+		lua_pushnumber(L, c->num);
+		return 1;
+	}
+	if (!strcmp(k, "body"))
+		return req_body(L);
+	if (!strcmp(k, "in_dialog"))
+		return req_in_dialog(L);
+	return table_field(L, r, k);
+}
+
+/* req:header(name) and req:headers(name) check their argument here. */
+static void name_arg(lua_State *L, const char *fn)
+{
+	if (lua_type(L, 2) != LUA_TSTRING)
+		luaL_error(L, "bad argument #1 to '%s' (header name expected, got %s)", fn,
+			   luaL_typename(L, 2));
+}
+
+static int m_header(lua_State *L)
+{
+	name_arg(L, "header");
+	return req_header(L);
+}
+
+static int m_headers(lua_State *L)
+{
+	name_arg(L, "headers");
+	return req_headers(L);
 }
 
 static int req_gc(lua_State *L)
@@ -307,23 +475,53 @@ static int req_gc(lua_State *L)
 	return 0;
 }
 
+static int uri_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "text");
+	return 1;
+}
+
+/* The metatable of URI tables: tostring(uri) and uri:tostring(). */
+static void open_uri_mt(lua_State *L)
+{
+	if (!luaL_newmetatable(L, "moonsip.uri"))
+		return;
+	lua_pushcfunction(L, uri_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pushcfunction(L, uri_tostring);
+	lua_setfield(L, -2, "tostring");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -2, "__index");
+}
+
+/* Into the table on top: uri_parse and uri_mt (for the prelude), and the
+ * request metatable, whose __index has the methods and the URI metatable
+ * as upvalues. */
 void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 {
-	static const luaL_Reg fns[] = {
-		{ "req_method", req_method }, { "req_uri", req_uri },
-		{ "req_text", req_text },     { "req_body", req_body },
-		{ "req_cseq", req_cseq },     { "req_in_dialog", req_in_dialog },
-		{ "req_header", req_header }, { "req_headers", req_headers },
-		{ "req_source", req_source }, { "req_party", req_party },
-		{ "req_reply", req_reply },   { "uri_parse", uri_parse },
-	};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		lua_pushlightuserdata(L, h);
-		lua_pushcclosure(L, fns[i].func, 1);
-		lua_setfield(L, -2, fns[i].name);
-	}
+	(void)h;
+	lua_pushcfunction(L, uri_parse);
+	lua_setfield(L, -2, "uri_parse");
+	open_uri_mt(L);
+	lua_setfield(L, -2, "uri_mt");
 	luaL_newmetatable(L, REQ_MT);
 	lua_pushcfunction(L, req_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, req_text);
+	lua_setfield(L, -2, "__tostring");
+	static const luaL_Reg methods[] = {
+		{ "header", m_header },
+		{ "headers", m_headers },
+		{ "reply", req_reply },
+		{ "reply_stateless", req_reply_stateless },
+	};
+	lua_createtable(L, 0, 4);
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+		lua_pushcfunction(L, methods[i].func);
+		lua_setfield(L, -2, methods[i].name);
+	}
+	luaL_getmetatable(L, "moonsip.uri");
+	lua_pushcclosure(L, req_index, 2);
+	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "base/alloc.h"
 #include "host_private.h"
@@ -54,9 +55,8 @@ static int open_api(lua_State *L, struct ms_lua_host *h, char *err, size_t errle
 	ms__lua_open_req(L, h);
 	ms__lua_open_misc(L, h);
 	ms__lua_open_store(L, h);
-	if (lua_pcall(L, 1, 1, 0))
+	if (lua_pcall(L, 1, 0, 0))
 		return fail(err, errlen, "prelude: ", lua_tostring(L, -1));
-	lua_setfield(L, LUA_REGISTRYINDEX, "moonsip.new_request");
 	return 0;
 }
 
@@ -120,6 +120,15 @@ static int gen_load(struct ms_lua_host *h, struct ms_lua_gen **out, char *err, s
 	return 0;
 }
 
+/* Random hex, once per host: the start of its To tags. */
+static void make_prefix(struct ms_lua_host *h)
+{
+	unsigned char b[4] = { 0 };
+	if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b)
+		memcpy(b, &h, sizeof b);
+	snprintf(h->tag_prefix, sizeof h->tag_prefix, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+}
+
 int ms_lua_host_new(struct ms_lua_host **out, const struct ms_lua_config *cfg, char *err, size_t errlen)
 {
 	struct ms_lua_host *h = ms__calloc(1, sizeof *h);
@@ -133,6 +142,7 @@ int ms_lua_host_new(struct ms_lua_host **out, const struct ms_lua_config *cfg, c
 	if (!h->cfg.hard_ms)
 		h->cfg.hard_ms = 10000;
 	strcpy(h->script, cfg->script);
+	make_prefix(h);
 	h->store = ms__store_new();
 	if (!h->store || gen_load(h, &h->cur, err, errlen) < 0) {
 		ms__store_free(h->store);

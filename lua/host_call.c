@@ -182,9 +182,7 @@ void ms__lua_start(struct ms_lua_host *h, struct ms_stxn *st, struct ms_msg *m, 
 		c->co_ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
 	}
 	lua_rawgeti(c->co, LUA_REGISTRYINDEX, g->on_request);
-	lua_getfield(c->co, LUA_REGISTRYINDEX, "moonsip.new_request");
 	c->req = new_req(c->co, h, st, m, src);
-	lua_call(c->co, 1, 1); /* the request table around the userdata */
 	g->calls++;
 	h->running++;
 	c->next = h->calls;

@@ -45,6 +45,8 @@ struct ms_lua_host {
 	_Atomic bool watchdog_stop;
 	unsigned long watchdog; /* pthread_t */
 	struct ms__store *store;
+	char tag_prefix[12]; /* random, once: To tags are prefix + count */
+	uint64_t ntags;
 };
 
 /* A request as a script sees it. Lives in a Lua userdata; the message
@@ -63,6 +65,7 @@ struct ms_lua_req {
 	struct ms_txn_peer src;
 	unsigned status;   /* the last status sent, 0 before */
 	bool needs_answer; /* anything but an ACK */
+	bool cached;       /* its environment is the cache of table fields */
 	char tag[24];      /* To tag of this request's answers, made on first use */
 };
 

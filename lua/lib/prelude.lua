@@ -1,22 +1,18 @@
 -- The Lua half of moonsip's script API, run once in every script's state
 -- before the script. It gets the C functions as `core` and makes the
--- globals a script sees: log, ms, proxy, registrar, auth, rtp, nat, and the
--- request object's metatable. Everything also answers to
+-- globals a script sees: log, ms, proxy, registrar, auth, rtp, nat. Everything also answers to
 -- require "moonsip.<area>".
 local core = ...
 
-local type, tostring, select, rawget, rawset = type, tostring, select, rawget, rawset
+local type, tostring, select = type, tostring, select
 local setmetatable, error, format = setmetatable, error, string.format
 
 -- URIs ------------------------------------------------------------------
 
-local Uri = {}
-Uri.__index = Uri
-Uri.__tostring = function(u) return u.text end
-
 -- A parsed URI: scheme, user, host, port (number or nil), params (a table,
--- true for a parameter without a value), headers, text. Errors name what
--- was wrong.
+-- true for a parameter without a value), headers, text; tostring(u) and
+-- u:tostring() give the text. Errors name what was wrong.
+local Uri = core.uri_mt
 local function uri(s)
   if type(s) ~= "string" then
     error(format("bad argument #1 to 'ms.uri' (string expected, got %s)", type(s)), 2)
@@ -26,88 +22,8 @@ local function uri(s)
   return setmetatable(u, Uri)
 end
 
-function Uri:tostring() return self.text end
-
--- Requests --------------------------------------------------------------
-
-local Request = {}
-local getters = {}
-
-getters.method = function(r) return core.req_method(r._c) end
-getters.uri = function(r) return setmetatable(core.uri_parse(core.req_uri(r._c)), Uri) end
-getters.call_id = function(r) return core.req_header(r._c, "Call-ID") end
-getters.cseq = function(r) return core.req_cseq(r._c) end
-getters.body = function(r) return core.req_body(r._c) end
-getters.source = function(r) return core.req_source(r._c) end
-getters.in_dialog = function(r) return core.req_in_dialog(r._c) end
-local function party(which)
-  return function(r)
-    local p = core.req_party(r._c, which)
-    if p then p.uri = setmetatable(p.uri, Uri) end
-    return p
-  end
-end
-getters.from = party("from")
-getters.to = party("to")
-
-Request.__index = function(r, k)
-  local m = Request[k]
-  if m ~= nil then return m end
-  local g = getters[k]
-  if g == nil then return nil end
-  local v = g(r)
-  rawset(r, k, v) -- parsed once, through the core's index
-  return v
-end
-
-Request.__tostring = function(r) return core.req_text(r._c) end
-
-local function name_arg(name, fn)
-  if type(name) ~= "string" then
-    error(format("bad argument #1 to '%s' (header name expected, got %s)", fn, type(name)), 3)
-  end
-end
-
-function Request:header(name)
-  name_arg(name, "header")
-  return core.req_header(self._c, name)
-end
-
-function Request:headers(name)
-  name_arg(name, "headers")
-  return core.req_headers(self._c, name)
-end
-
--- reply(code [, reason] [, headers] [, body]): reason may be left out and
--- headers given at its place.
-local function reply_args(code, reason, headers, body)
-  if type(reason) == "table" then reason, headers, body = nil, reason, headers end
-  if type(code) ~= "number" or code < 100 or code > 699 or code % 1 ~= 0 then
-    error(format("bad argument #1 to 'reply' (status code 100-699 expected, got %s)", tostring(code)), 3)
-  end
-  if reason ~= nil and type(reason) ~= "string" then
-    error(format("bad argument #2 to 'reply' (reason phrase expected, got %s)", type(reason)), 3)
-  end
-  if headers ~= nil and type(headers) ~= "table" then
-    error(format("bad argument #3 to 'reply' (table of headers expected, got %s)", type(headers)), 3)
-  end
-  if body ~= nil and type(body) ~= "string" then
-    error(format("bad argument #4 to 'reply' (string body expected, got %s)", type(body)), 3)
-  end
-  return code, reason, headers, body
-end
-
-function Request:reply(...)
-  return core.req_reply(self._c, false, reply_args(...))
-end
-
-function Request:reply_stateless(...)
-  return core.req_reply(self._c, true, reply_args(...))
-end
-
-local function new_request(c)
-  return setmetatable({ _c = c }, Request)
-end
+-- The request object is a C userdata (lua/api_req.c): its fields and
+-- methods are one C call each, with no table made per request.
 
 -- log -------------------------------------------------------------------
 
@@ -164,4 +80,3 @@ end
 -- What would block the loop or end the process is not there (README).
 os.exit, os.execute, io.popen, io.read, io.lines, debug.sethook = nil, nil, nil, nil, nil, nil
 
-return new_request

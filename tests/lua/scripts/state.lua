@@ -70,14 +70,13 @@ local bad = {
   sleep_string = function() ms.sleep("1") end,
   sleep_in_coroutine = function() coroutine.wrap(function() ms.sleep(0) end)() end,
   kept_request = function() return kept:header("Via") end,
+  kept_method = function() return kept.method end,
+  kept_uri = function() return kept.uri end,
 }
 cases.keep = function(req)
-  kept = req -- a request kept past its handler: what was read stays readable
-  local _ = req.method
+  kept = req -- a request kept past its handler: usable while it runs only
+  local _ = req.method .. tostring(req.uri)
   return req:reply(200)
-end
-cases.kept_method = function(req)
-  return req:reply(200, "OK", { ["X-Value"] = kept.method })
 end
 cases.bad = function(req)
   local ok, err = pcall(bad[req:header("X-Bad")])
