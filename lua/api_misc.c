@@ -24,7 +24,7 @@ static int log_enabled(lua_State *L)
 static int log_line(lua_State *L)
 {
 	struct ms_lua_host *h = host(L);
-	ms__lua_check_time(L, h);
+	ms__lua_api_entry(L, h);
 	lua_Integer level = luaL_checkinteger(L, 1);
 	size_t len;
 	const char *line = luaL_checklstring(L, 2, &len);
@@ -43,7 +43,7 @@ static int log_line(lua_State *L)
 
 static int now(lua_State *L)
 {
-	ms__lua_check_time(L, host(L));
+	ms__lua_api_entry(L, host(L));
 	lua_pushnumber(L, ev_time());
 	return 1;
 }

@@ -12,16 +12,27 @@
 
 #define REQ_MT "moonsip.req"
 
+/* Every C function of the request object has the request metatable as
+ * upvalue 1: comparing with it is cheaper than a registry lookup by name
+ * on each call. */
 struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, REQ_MT);
+	struct ms_lua_req *r = lua_touserdata(L, idx);
+	if (r && lua_getmetatable(L, idx)) {
+		bool ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+		lua_pop(L, 1);
+		if (ok)
+			return r;
+	}
+	luaL_typerror(L, idx, "request");
+	return NULL;
 }
 
 /* The message, or a Lua error when the handler that had it has ended. */
 static struct ms_msg *msg_of(lua_State *L)
 {
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
-	ms__lua_check_time(L, r->h);
+	ms__lua_api_entry(L, r->h);
 	if (!r->m)
 		luaL_error(L, "request used after its handler ended (keep the fields you need, not req)");
 	return r->m;
@@ -374,7 +385,7 @@ static void cache(lua_State *L, struct ms_lua_req *r, const char *key)
 /* A URI table gets the Uri metatable (upvalue 2 of __index). */
 static void uri_mt(lua_State *L, int idx)
 {
-	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_pushvalue(L, lua_upvalueindex(3));
 	lua_setmetatable(L, idx < 0 ? idx - 1 : idx);
 }
 
@@ -418,7 +429,7 @@ static int req_index(lua_State *L)
 	if (!k)
 		return 0;
 	lua_pushvalue(L, 2);
-	lua_rawget(L, lua_upvalueindex(1)); /* methods */
+	lua_rawget(L, lua_upvalueindex(2)); /* methods */
 	if (!lua_isnil(L, -1))
 		return 1;
 	lua_pop(L, 1);
@@ -507,7 +518,8 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 	luaL_newmetatable(L, REQ_MT);
 	lua_pushcfunction(L, req_gc);
 	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, req_text);
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, req_text, 1);
 	lua_setfield(L, -2, "__tostring");
 	static const luaL_Reg methods[] = {
 		{ "header", m_header },
@@ -517,11 +529,14 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 	};
 	lua_createtable(L, 0, 4);
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-		lua_pushcfunction(L, methods[i].func);
+		lua_pushvalue(L, -2);
+		lua_pushcclosure(L, methods[i].func, 1);
 		lua_setfield(L, -2, methods[i].name);
 	}
+	lua_pushvalue(L, -2);
+	lua_insert(L, -2); /* mt, methods: upvalues 1 and 2 */
 	luaL_getmetatable(L, "moonsip.uri");
-	lua_pushcclosure(L, req_index, 2);
+	lua_pushcclosure(L, req_index, 3);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 }

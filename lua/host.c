@@ -114,6 +114,8 @@ static int gen_load(struct ms_lua_host *h, struct ms_lua_gen **out, char *err, s
 		return -1;
 	}
 	g->on_request = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_getfield(L, LUA_REGISTRYINDEX, "moonsip.req");
+	g->req_mt = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_settop(L, 0);
 	lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
 	*out = g;

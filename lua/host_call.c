@@ -23,8 +23,10 @@ uint64_t ms__lua_now_ns(void)
 
 void ms__lua_check_time(lua_State *L, struct ms_lua_host *h)
 {
-	if (h->current && ms__lua_now_ns() > h->deadline_ns)
+	if (h->current && (h->over || ms__lua_now_ns() > h->deadline_ns)) {
+		h->over = true;
 		luaL_error(L, "script ran over %u ms without yielding: stopped", h->cfg.max_run_ms);
+	}
 }
 
 static const char *call_id(struct ms_lua_req *r, int *len)
@@ -135,11 +137,13 @@ bool ms__lua_resume(struct ms_lua_call *c, int nargs)
 	struct ms_lua_call *outer = h->current;
 	uint64_t now = ms__lua_now_ns();
 	h->current = c;
+	h->over = false;
 	h->deadline_ns = now + (uint64_t)h->cfg.max_run_ms * 1000000u;
 	atomic_store_explicit(&h->busy_since_ns, now, memory_order_relaxed);
 	int rc = lua_resume(c->co, nargs);
 	atomic_store_explicit(&h->busy_since_ns, 0, memory_order_relaxed);
 	h->current = outer;
+	h->over = false;
 	if (rc == LUA_YIELD)
 		return true;
 	finish(c, rc);
@@ -158,7 +162,7 @@ static struct ms_lua_req *new_req(lua_State *co, struct ms_lua_host *h, struct m
 	r->m = m;
 	r->src = *src;
 	r->needs_answer = m->method != MS_METHOD_ACK;
-	luaL_getmetatable(co, "moonsip.req");
+	lua_rawgeti(co, LUA_REGISTRYINDEX, h->cur->req_mt);
 	lua_setmetatable(co, -2);
 	return r;
 }

@@ -17,6 +17,7 @@ struct ms_lua_gen {
 	struct ms_lua_host *h;
 	lua_State *L;
 	int on_request;  /* registry reference */
+	int req_mt;      /* registry reference to the request metatable */
 	char where[160]; /* "script.lua:12", where on_request is defined */
 	unsigned calls;  /* coroutines alive on this state */
 	/* Coroutines whose handler returned normally, kept for the next
@@ -47,6 +48,8 @@ struct ms_lua_host {
 	struct ms__store *store;
 	char tag_prefix[12]; /* random, once: To tags are prefix + count */
 	uint64_t ntags;
+	unsigned api_calls;
+	bool over; /* the current call is over its time: every API call raises */
 };
 
 /* A request as a script sees it. Lives in a Lua userdata; the message
@@ -94,6 +97,14 @@ int ms__lua_detach(struct ms_lua_req *r);
 int ms__lua_send_answer(struct ms_lua_req *r, bool stateless, unsigned code, const struct ms_buf *b);
 /* Raises a Lua error when the running call is over its time. */
 void ms__lua_check_time(lua_State *L, struct ms_lua_host *h);
+/* The same at the entry of an API function, looking at the clock on every
+ * 16th call: a loop that calls the API is still stopped in time, and a
+ * handler's few calls cost no clock reads. */
+static inline void ms__lua_api_entry(lua_State *L, struct ms_lua_host *h)
+{
+	if (h->over || (++h->api_calls & 15) == 0)
+		ms__lua_check_time(L, h);
+}
 uint64_t ms__lua_now_ns(void);
 void ms__lua_watchdog_start(struct ms_lua_host *h);
 void ms__lua_watchdog_stop(struct ms_lua_host *h);

@@ -120,7 +120,7 @@ static void grow(struct ms__store *s)
 static struct ms__store *store(lua_State *L)
 {
 	struct ms_lua_host *h = lua_touserdata(L, lua_upvalueindex(1));
-	ms__lua_check_time(L, h);
+	ms__lua_api_entry(L, h);
 	return h->store;
 }
 
