@@ -12,20 +12,18 @@
 
 #define REQ_MT "moonsip.req"
 
-/* Every C function of the request object has the request metatable as
- * upvalue 1: comparing with it is cheaper than a registry lookup by name
- * on each call. */
+/* A request userdata is known by its size and a magic number: cheaper
+ * than fetching and comparing its metatable on every call (the metatable
+ * cannot be changed from Lua: getmetatable on a userdata is read-only and
+ * setmetatable takes tables only). */
+
 struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx)
 {
 	struct ms_lua_req *r = lua_touserdata(L, idx);
-	if (r && lua_getmetatable(L, idx)) {
-		bool ok = lua_rawequal(L, -1, lua_upvalueindex(1));
-		lua_pop(L, 1);
-		if (ok)
-			return r;
-	}
-	luaL_typerror(L, idx, "request");
-	return NULL;
+	if (!r || lua_type(L, idx) != LUA_TUSERDATA || lua_objlen(L, idx) != sizeof *r ||
+	    r->magic != MS__LUA_REQ_MAGIC)
+		luaL_typerror(L, idx, "request");
+	return r;
 }
 
 /* The message, or a Lua error when the handler that had it has ended. */

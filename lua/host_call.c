@@ -156,6 +156,7 @@ static struct ms_lua_req *new_req(lua_State *co, struct ms_lua_host *h, struct m
 {
 	struct ms_lua_req *r = lua_newuserdata(co, sizeof *r);
 	memset(r, 0, sizeof *r);
+	r->magic = MS__LUA_REQ_MAGIC;
 	r->h = h;
 	r->st = st;
 	r->borrowed = m;

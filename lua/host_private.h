@@ -55,7 +55,9 @@ struct ms_lua_host {
 /* A request as a script sees it. Lives in a Lua userdata; the message
  * points into the stack's buffer while the handler runs inside the
  * stack's callback, and into 'own' once the call has yielded. */
+#define MS__LUA_REQ_MAGIC 0x6d735251u /* "msRQ" */
 struct ms_lua_req {
+	uint32_t magic; /* set by the host: see ms__lua_check_req */
 	struct ms_lua_host *h;
 	struct ms_stxn *st;      /* NULL for an ACK, and once a final answer went */
 	struct ms_msg *m;        /* the message: borrowed, or msg; NULL once gone */
