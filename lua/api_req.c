@@ -14,14 +14,13 @@
 
 /* A request userdata is known by its size and a magic number: cheaper
  * than fetching and comparing its metatable on every call (the metatable
- * cannot be changed from Lua: getmetatable on a userdata is read-only and
- * setmetatable takes tables only). */
+ * cannot be changed from Lua: setmetatable takes tables only). Strings give
+ * no userdata pointer, and a light userdata has no size. */
 
 struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx)
 {
 	struct ms_lua_req *r = lua_touserdata(L, idx);
-	if (!r || lua_type(L, idx) != LUA_TUSERDATA || lua_objlen(L, idx) != sizeof *r ||
-	    r->magic != MS__LUA_REQ_MAGIC)
+	if (!r || lua_objlen(L, idx) != sizeof *r || r->magic != MS__LUA_REQ_MAGIC)
 		luaL_typerror(L, idx, "request");
 	return r;
 }
