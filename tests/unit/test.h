@@ -46,6 +46,10 @@ void ms_test_fail(const char *file, int line, const char *fmt, ...)
 				     (int)s_.len, s_.s ? s_.s : "", z_);                            \
 	} while (0)
 
+/* Runs a libev loop until a callback breaks it or 'secs' pass (loop.c). */
+struct ev_loop;
+void ms_test_run_bounded(struct ev_loop *loop, double secs);
+
 /* Helpers for tests that read files under tests/. */
 char *ms_test_read(const char *relpath, size_t *len);
 const char *ms_test_dir(void);

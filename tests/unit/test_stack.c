@@ -27,22 +27,6 @@ struct side {
 	char logged[4096]; /* every line logged, as far as it fits */
 };
 
-static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_bounded(struct ev_loop *loop, double secs)
-{
-	ev_timer t;
-	ev_timer_init(&t, on_timeout, secs, 0);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static void on_request(struct ms_stxn *st, struct ms_msg *req, const struct ms_txn_peer *src, void *arg)
 {
 	struct side *sd = arg;
@@ -145,7 +129,7 @@ TEST(stack_two_stacks_answer_over_udp_and_mark_via)
 	b.answer = 200;
 	struct ms_txn_peer dst = peer_of(&b, MS_PROTO_UDP);
 	send_options(&a, &dst, 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(a.status, 200);
 	ASSERT_INT(b.requests, 1);
 	/* rport was asked for: received and the source port are filled in. */
@@ -176,7 +160,7 @@ TEST(stack_tcp_without_a_tcp_listener_connects_out)
 	b.answer = 202;
 	struct ms_txn_peer dst = peer_of(&b, MS_PROTO_TCP);
 	send_options(&a, &dst, 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(a.status, 202);
 	ASSERT_INT(b.req_proto, MS_PROTO_TCP);
 	ASSERT(strstr(b.via, "SIP/2.0/TCP 127.0.0.1:") == b.via);
@@ -202,7 +186,7 @@ TEST(stack_large_request_moves_to_tcp)
 	ASSERT_INT(ms_stack_local(b.s, MS_PROTO_TCP, AF_INET, &dst.addr), 0);
 	send_options(&a, &dst, 2000);
 	ASSERT_INT(dst.proto, MS_PROTO_TCP);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(a.status, 200);
 	ASSERT_INT(b.req_proto, MS_PROTO_TCP);
 	/* A small one stays on UDP; so does a large one the caller pins. */
@@ -237,7 +221,7 @@ static const char *exchange(struct ev_loop *loop, int fd, const struct sockaddr_
 			    char *out, size_t cap)
 {
 	sendto(fd, msg, strlen(msg), 0, (const struct sockaddr *)to, ms_addr_len(to));
-	run_bounded(loop, 0.1);
+	ms_test_run_bounded(loop, 0.1);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n = poll(&p, 1, 0) == 1 ? recv(fd, out, cap - 1, 0) : 0;
 	out[n > 0 ? n : 0] = 0;
@@ -353,13 +337,13 @@ TEST(stack_unreachable_peers_give_503)
 	struct ms_txn_peer dst = { .proto = MS_PROTO_UDP };
 	ms_addr_set(&dst.addr, MS_STR("127.0.0.1"), port);
 	send_options(&a, &dst, 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(a.status, 503);
 	a.status = 0;
 	dst.proto = MS_PROTO_TCP;
 	dst.conn = 0;
 	send_options(&a, &dst, 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(a.status, 503);
 	ms_stack_free(a.s);
 	ev_loop_destroy(loop);
@@ -405,7 +389,7 @@ TEST(stack_ipv6_marks_received_without_brackets)
 	struct ms_txn_peer dst = { .proto = MS_PROTO_UDP };
 	ASSERT_INT(ms_stack_local(b.s, MS_PROTO_UDP, AF_INET6, &dst.addr), 0);
 	send_options(&a, &dst, 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(a.status, 200);
 	ASSERT(strstr(b.via, "SIP/2.0/UDP [::1]:") == b.via);
 	/* The sent-by matches the source, but rport asks for received too. */
@@ -458,13 +442,13 @@ TEST(stack_tls_answers_and_refuses_an_untrusted_server)
 	b.answer = 200;
 	struct ms_txn_peer dst = peer_of(&b, MS_PROTO_TLS);
 	send_options(&a, &dst, 0);
-	run_bounded(loop, 3);
+	ms_test_run_bounded(loop, 3);
 	ASSERT_INT(a.status, 200);
 	ASSERT_INT(b.req_proto, MS_PROTO_TLS);
 	ASSERT(strstr(b.via, "SIP/2.0/TLS ") == b.via);
 	dst = peer_of(&b, MS_PROTO_TLS);
 	send_options(&rogue, &dst, 0);
-	run_bounded(loop, 3);
+	ms_test_run_bounded(loop, 3);
 	ASSERT_INT(rogue.status, 503);
 	ASSERT(strstr(rogue.logged, "certificate verify failed") != NULL);
 	ASSERT_INT(b.requests, 1);
@@ -511,13 +495,13 @@ TEST(stack_unframeable_stream_answered_then_closed)
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		ASSERT_INT(connect(fd, (struct sockaddr *)&dst.addr, ms_addr_len(&dst.addr)), 0);
 		ASSERT(send(fd, sends[i], strlen(sends[i]), 0) > 0);
-		run_bounded(loop, 0.2);
+		ms_test_run_bounded(loop, 0.2);
 		char got[1024];
 		read_to_close(fd, got, sizeof got);
 		ASSERT(!strncmp(got, want[i], strlen(want[i])));
 		ASSERT(strstr(got, ";branch=z9hG4bK") != NULL);
 		close(fd);
-		run_bounded(loop, 0.05); /* the server lingers until our close */
+		ms_test_run_bounded(loop, 0.05); /* the server lingers until our close */
 	}
 	struct ms_stack_stats st;
 	ms_stack_stats(b.s, &st);

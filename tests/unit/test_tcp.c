@@ -47,22 +47,6 @@ static void on_close(struct ms_tcp *t, uint64_t conn, const struct sockaddr_stor
 		ev_break(l->loop, EVBREAK_ALL);
 }
 
-static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_bounded(struct ev_loop *loop, double secs)
-{
-	ev_timer t;
-	ev_timer_init(&t, on_timeout, secs, 0);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static struct ms_tcp *server(struct ev_loop *loop, struct log *l, const struct ms_tcp_config *cfg)
 {
 	struct sockaddr_storage a;
@@ -93,12 +77,12 @@ TEST(tcp_messages_both_ways_with_keepalive)
 	int n = snprintf(two, sizeof two, "%s\r\n\r\n%s", opt, opt);
 	int64_t id = ms__tcp_send(cli, 0, ms__tcp_local(srv), two, (size_t)n);
 	ASSERT(id > 0);
-	run_bounded(loop, 1);
+	ms_test_run_bounded(loop, 1);
 	ASSERT_INT(ls.msgs, 2);
 	ASSERT_STR(((struct ms_str){ ls.last, ls.last_len }), opt);
 	/* the answer goes back on the connection it came from */
 	ASSERT(ms__tcp_send(srv, ls.last_conn, NULL, opt, sizeof opt - 1) > 0);
-	run_bounded(loop, 1);
+	ms_test_run_bounded(loop, 1);
 	ASSERT_INT(lc.msgs, 1);
 	/* the client reuses its connection for the same destination */
 	ASSERT_INT(ms__tcp_send(cli, 0, ms__tcp_local(srv), opt, sizeof opt - 1), id);
@@ -116,7 +100,7 @@ static void expect_close(const char *send_this, size_t len, const struct ms_tcp_
 	int fd = raw_client(ms__tcp_local(srv));
 	if (len)
 		ASSERT_INT(write(fd, send_this, len), (long long)len);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(l.closes, 1);
 	if (strcmp(l.why, why))
 		ms_test_fail(__FILE__, __LINE__, "closed because '%s', expected '%s'", l.why, why);
@@ -150,7 +134,7 @@ TEST(tcp_connection_limit_and_refused_connect)
 	struct ms_tcp_config one = { .max_conns = 1 };
 	struct ms_tcp *srv = server(loop, &l, &one);
 	int a = raw_client(ms__tcp_local(srv)), b = raw_client(ms__tcp_local(srv));
-	run_bounded(loop, 1);
+	ms_test_run_bounded(loop, 1);
 	ASSERT_INT(l.closes, 1);
 	ASSERT(!strcmp(l.why, "connection limit reached"));
 	ASSERT_INT(ms__tcp_count(srv), 1);
@@ -163,7 +147,7 @@ TEST(tcp_connection_limit_and_refused_connect)
 	struct ms_tcp *cli;
 	ASSERT_INT(ms__tcp_open(&cli, loop, NULL, NULL, on_msg, on_close, &lc), 0);
 	ASSERT(ms__tcp_send(cli, 0, &closed, opt, sizeof opt - 1) > 0);
-	run_bounded(loop, 1);
+	ms_test_run_bounded(loop, 1);
 	ASSERT_INT(lc.closes, 1);
 	ASSERT_INT(lc.close_err, -ECONNREFUSED);
 	ASSERT(!strcmp(lc.why, "connect failed"));

@@ -55,22 +55,6 @@ static void on_close(struct ms_tcp *t, uint64_t conn, const struct sockaddr_stor
 		ev_break(l->loop, EVBREAK_ALL);
 }
 
-static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_bounded(struct ev_loop *loop, double secs)
-{
-	ev_timer t;
-	ev_timer_init(&t, on_timeout, secs, 0);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 /* A file made by make-certs.sh ("server.pem"); a few live at once. */
 static const char *cert(const char *name)
 {
@@ -159,13 +143,13 @@ static uint64_t exchange(struct ev_loop *loop, struct ms_tcp *srv, struct log *l
 	int64_t id = ms__tcp_send_host(cli, 0, ms__tcp_local(srv), host, two, (size_t)n / 2);
 	ASSERT(id > 0);
 	ASSERT_INT(ms__tcp_send_host(cli, 0, ms__tcp_local(srv), host, two + n / 2, (size_t)(n - n / 2)), id);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	if (ls->msgs != 2)
 		ms_test_fail(__FILE__, __LINE__, "server got %d messages (closes: %d '%s' / %d '%s')",
 			     ls->msgs, ls->closes, ls->why, lc->closes, lc->why);
 	ASSERT_STR(((struct ms_str){ ls->last, ls->last_len }), opt);
 	ASSERT(ms__tcp_send(srv, ls->last_conn, NULL, opt, sizeof opt - 1) > 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(lc->msgs, 1);
 	ASSERT_STR(((struct ms_str){ lc->last, lc->last_len }), opt);
 	return ls->last_conn;
@@ -214,10 +198,10 @@ TEST(tls_large_messages_both_ways)
 	int h = snprintf(m, 100, "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: %zu\r\n\r\n", body);
 	memset(m + h, 'x', body);
 	ASSERT(ms__tcp_send(cli, 0, ms__tcp_local(srv), m, (size_t)h + body) > 0);
-	run_bounded(loop, 5);
+	ms_test_run_bounded(loop, 5);
 	ASSERT_INT(ls.msgs, 1);
 	ASSERT(ms__tcp_send(srv, ls.last_conn, NULL, m, (size_t)h + body) > 0);
-	run_bounded(loop, 5);
+	ms_test_run_bounded(loop, 5);
 	ASSERT_INT(lc.msgs, 1);
 	ASSERT_INT(ls.closes + lc.closes, 0);
 	free(m);
@@ -248,7 +232,7 @@ TEST(tls_12_forced_and_13)
 	ls.closes = lc.closes = 0;
 	lc.want_closes = 1;
 	ASSERT(ms__tcp_send(cli, 0, ms__tcp_local(srv), opt, sizeof opt - 1) > 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(lc.closes, 1);
 	ASSERT_WHY(lc, "TLS handshake failed");
 	/* and 1.3 on both ends works */
@@ -323,16 +307,16 @@ TEST(tls_11_refused)
 	struct ms_tcp *srv = listener(loop, &ls, "127.0.0.1", st, (struct ms_tcp_config){ 0 });
 	struct raw_tls r;
 	raw_tls_start(&r, loop, ms__tcp_local(srv), TLS1_1_VERSION);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(ls.closes, 1);
 	ASSERT_INT(ls.close_err, -EPROTO);
 	ASSERT_WHY(ls, "TLS handshake failed: unsupported protocol");
-	run_bounded(loop, 0.2);
+	ms_test_run_bounded(loop, 0.2);
 	ASSERT_INT(r.result, -1);
 	raw_tls_end(&r, loop);
 	/* the same client offering TLS 1.2 gets through */
 	raw_tls_start(&r, loop, ms__tcp_local(srv), TLS1_2_VERSION);
-	run_bounded(loop, 0.5);
+	ms_test_run_bounded(loop, 0.5);
 	ASSERT_INT(r.result, 1);
 	ASSERT_INT(SSL_version(r.ssl), TLS1_2_VERSION);
 	raw_tls_end(&r, loop);
@@ -355,13 +339,13 @@ static void refused(const char *ca, const char *srv_cert, const char *host, cons
 	struct ms_tcp *srv = listener(loop, &ls, "127.0.0.1", st, (struct ms_tcp_config){ 0 });
 	struct ms_tcp *cli = client(loop, &lc, ct);
 	ASSERT(ms__tcp_send_host(cli, 0, ms__tcp_local(srv), host, opt, sizeof opt - 1) > 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(lc.closes, 1);
 	ASSERT_INT(lc.close_err, -EPROTO);
 	ASSERT_WHY(lc, why);
 	ASSERT_INT(ls.msgs, 0);
 	ASSERT_INT(ms__tcp_count(cli), 0);
-	run_bounded(loop, 0.2); /* the server sees the alert and closes too */
+	ms_test_run_bounded(loop, 0.2); /* the server sees the alert and closes too */
 	ASSERT_INT(ms__tcp_count(srv), 0);
 	ms__tcp_close(cli);
 	ms__tcp_close(srv);
@@ -413,12 +397,12 @@ TEST(tls_verify_client)
 	/* without a certificate: refused */
 	struct ms_tcp *cli = client(loop, &lc, anon);
 	ASSERT(ms__tcp_send(cli, 0, ms__tcp_local(srv), opt, sizeof opt - 1) > 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(ls.closes, 1);
 	ASSERT_INT(ls.close_err, -EPROTO);
 	ASSERT_WHY(ls, "TLS handshake failed: peer did not return a certificate");
 	ASSERT_INT(ls.msgs, 0);
-	run_bounded(loop, 0.2); /* the client learns it from the alert */
+	ms_test_run_bounded(loop, 0.2); /* the client learns it from the alert */
 	ASSERT_INT(lc.closes, 1);
 	ASSERT_INT(ms__tcp_count(cli), 0);
 	ms__tcp_close(cli);
@@ -455,7 +439,7 @@ TEST(tls_sni_received_and_connections_per_name)
 	ASSERT_INT(ms__tcp_count(cli), 2);
 	ls.msgs = 0;
 	ls.want_msgs = 3;
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(ls.msgs, 3);
 	ASSERT(ms__tcp_conn_sni(srv, ls.last_conn) == NULL);
 	ASSERT_INT(ls.closes + lc.closes, 0);
@@ -483,7 +467,7 @@ TEST(tls_garbage_closes_and_the_listener_serves_on)
 	struct ms_tcp *srv = listener(loop, &ls, "127.0.0.1", st, (struct ms_tcp_config){ 0 });
 	int fd = raw_client(ms__tcp_local(srv));
 	ASSERT_INT(write(fd, opt, sizeof opt - 1), (long long)sizeof opt - 1);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(ls.closes, 1);
 	ASSERT_INT(ls.close_err, -EPROTO);
 	ASSERT_WHY(ls, "TLS handshake failed: ");
@@ -512,7 +496,7 @@ TEST(tls_stalled_handshake_times_out)
 	/* a TLS record header and no more */
 	ASSERT_INT(write(fd, "\x16\x03\x01\x02\x00", 5), 5);
 	ev_tstamp t0 = ev_time();
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(ls.closes, 1);
 	ASSERT_INT(ls.close_err, -ETIMEDOUT);
 	ASSERT_WHY(ls, "TLS handshake timed out");
@@ -534,13 +518,13 @@ TEST(tls_message_over_max_closes)
 	struct ms_tcp *cli = client(loop, &lc, ct);
 	static const char big[] = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 10485760\r\n\r\n";
 	ASSERT(ms__tcp_send(cli, 0, ms__tcp_local(srv), big, sizeof big - 1) > 0);
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(ls.closes, 1);
 	ASSERT_WHY(ls, "message too large");
 	ASSERT_INT(ls.msgs, 0);
 	/* the client sees the close (close_notify) */
 	lc.want_closes = 1;
-	run_bounded(loop, 2);
+	ms_test_run_bounded(loop, 2);
 	ASSERT_INT(lc.closes, 1);
 	ASSERT_INT(lc.close_err, 0);
 	ASSERT_WHY(lc, "closed by the peer");
