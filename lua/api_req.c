@@ -530,10 +530,14 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 		lua_pushcclosure(L, methods[i].func, 1);
 		lua_setfield(L, -2, methods[i].name);
 	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -4, "req_methods"); /* core, mt, methods */
 	lua_pushvalue(L, -2);
 	lua_insert(L, -2); /* mt, methods: upvalues 1 and 2 */
 	luaL_getmetatable(L, "moonsip.uri");
 	lua_pushcclosure(L, req_index, 3);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -4, "req_field");
 	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	lua_setfield(L, -2, "req_mt");
 }

@@ -22,8 +22,18 @@ local function uri(s)
   return setmetatable(u, Uri)
 end
 
--- The request object is a C userdata (lua/api_req.c): its fields and
--- methods are one C call each, with no table made per request.
+-- The request object is a C userdata (lua/api_req.c), with no table made
+-- per request. Its methods are found here, in Lua, without a call into C
+-- (a handler makes more method calls than field reads); fields are one C
+-- call each, through the core's index.
+do
+  local methods, field = core.req_methods, core.req_field
+  core.req_mt.__index = function(r, k)
+    local m = methods[k]
+    if m ~= nil then return m end
+    return field(r, k)
+  end
+end
 
 -- log -------------------------------------------------------------------
 
