@@ -26,13 +26,17 @@ struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx)
 }
 
 /* The message, or a Lua error when the handler that had it has ended. */
-static struct ms_msg *msg_of(lua_State *L)
+static struct ms_msg *msg_of_req(lua_State *L, struct ms_lua_req *r)
 {
-	struct ms_lua_req *r = ms__lua_check_req(L, 1);
 	ms__lua_api_entry(L, r->h);
 	if (!r->m)
 		luaL_error(L, "request used after its handler ended (keep the fields you need, not req)");
 	return r->m;
+}
+
+static struct ms_msg *msg_of(lua_State *L)
+{
+	return msg_of_req(L, ms__lua_check_req(L, 1));
 }
 
 static void push_str(lua_State *L, struct ms_str s)
@@ -290,41 +294,50 @@ static const char *shown(lua_State *L, int idx)
 /* req:reply(code [, reason] [, headers] [, body]): the reason may be left
  * out with the headers in its place. Leaves the reason, headers and body
  * at 3, 4 and 5. */
-static unsigned reply_args(lua_State *L)
+struct reply_args {
+	unsigned code;
+	bool reason, headers, body; /* given (not nil) */
+};
+
+static struct reply_args reply_args(lua_State *L)
 {
 	lua_settop(L, 5);
-	if (lua_type(L, 3) == LUA_TTABLE) {
+	int t3 = lua_type(L, 3);
+	if (t3 == LUA_TTABLE) {
 		lua_insert(L, 3);
 		lua_pushnil(L);
 		lua_replace(L, 3);
 		lua_settop(L, 5);
+		t3 = LUA_TNIL;
 	}
+	int t4 = lua_type(L, 4), t5 = lua_type(L, 5);
 	lua_Number code = lua_tonumber(L, 2);
 	if (lua_type(L, 2) != LUA_TNUMBER || code < 100 || code > 699 || code != (unsigned)code)
 		luaL_error(L, "bad argument #1 to 'reply' (status code 100-699 expected, got %s)",
 			   shown(L, 2));
-	if (!lua_isnil(L, 3) && lua_type(L, 3) != LUA_TSTRING)
+	if (t3 != LUA_TNIL && t3 != LUA_TSTRING)
 		luaL_error(L, "bad argument #2 to 'reply' (reason phrase expected, got %s)",
-			   luaL_typename(L, 3));
-	if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TTABLE)
+			   lua_typename(L, t3));
+	if (t4 != LUA_TNIL && t4 != LUA_TTABLE)
 		luaL_error(L, "bad argument #3 to 'reply' (table of headers expected, got %s)",
-			   luaL_typename(L, 4));
-	if (!lua_isnil(L, 5) && lua_type(L, 5) != LUA_TSTRING)
+			   lua_typename(L, t4));
+	if (t5 != LUA_TNIL && t5 != LUA_TSTRING)
 		luaL_error(L, "bad argument #4 to 'reply' (string body expected, got %s)",
-			   luaL_typename(L, 5));
-	if (lua_istable(L, 4))
+			   lua_typename(L, t5));
+	if (t4 == LUA_TTABLE)
 		check_headers(L, 4);
-	return (unsigned)code;
+	return (struct reply_args){ (unsigned)code, t3 != LUA_TNIL, t4 != LUA_TNIL, t5 != LUA_TNIL };
 }
 
 static int reply(lua_State *L, bool stateless)
 {
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
-	struct ms_msg *m = msg_of(L);
-	unsigned code = reply_args(L);
+	struct ms_msg *m = msg_of_req(L, r);
+	struct reply_args a = reply_args(L);
+	unsigned code = a.code;
 	size_t rl = 0, bl = 0;
-	const char *reason = lua_isnil(L, 3) ? "" : lua_tolstring(L, 3, &rl);
-	const char *body = lua_isnil(L, 5) ? NULL : lua_tolstring(L, 5, &bl);
+	const char *reason = a.reason ? lua_tolstring(L, 3, &rl) : "";
+	const char *body = a.body ? lua_tolstring(L, 5, &bl) : NULL;
 	if (!r->needs_answer)
 		return luaL_error(L, "an ACK is not answered");
 	if (r->status >= 200)
@@ -334,7 +347,7 @@ static int reply(lua_State *L, bool stateless)
 	struct ms_str ctype = MS_STR_NULL;
 	int rc = ms_build_response(&b, m, code, (struct ms_str){ reason, rl },
 				   code > 100 ? ms__lua_req_tag(r) : MS_STR_NULL);
-	if (rc == 0 && lua_istable(L, 4))
+	if (rc == 0 && a.headers)
 		rc = add_headers(L, 4, &b, &ctype);
 	if (rc == 0 && body && bl && !ctype.len)
 		rc = MS_EINVAL;
@@ -430,7 +443,7 @@ static int req_index(lua_State *L)
 	if (!lua_isnil(L, -1))
 		return 1;
 	lua_pop(L, 1);
-	msg_of(L); /* every field ends with the handler, cached ones too */
+	msg_of_req(L, r); /* every field ends with the handler, cached ones too */
 	if (!strcmp(k, "method"))
 		return req_method(L);
 	if (!strcmp(k, "call_id")) {
