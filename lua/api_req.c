@@ -392,10 +392,10 @@ static void cache(lua_State *L, struct ms_lua_req *r, const char *key)
 	lua_pop(L, 1);
 }
 
-/* A URI table gets the Uri metatable (upvalue 2 of __index). */
+/* A URI table gets the Uri metatable (the field function's upvalue). */
 static void uri_mt(lua_State *L, int idx)
 {
-	lua_pushvalue(L, lua_upvalueindex(3));
+	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setmetatable(L, idx < 0 ? idx - 1 : idx);
 }
 
@@ -431,18 +431,14 @@ static int table_field(lua_State *L, struct ms_lua_req *r, const char *k)
 	return 1;
 }
 
-/* req.<field> and req:<method>: one C call, no table per request. */
-static int req_index(lua_State *L)
+/* req.<field>: one C call, no table per request (the prelude's __index
+ * finds the methods first). */
+static int req_field(lua_State *L)
 {
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
 	const char *k = lua_tostring(L, 2);
 	if (!k)
 		return 0;
-	lua_pushvalue(L, 2);
-	lua_rawget(L, lua_upvalueindex(2)); /* methods */
-	if (!lua_isnil(L, -1))
-		return 1;
-	lua_pop(L, 1);
 	msg_of_req(L, r); /* every field ends with the handler, cached ones too */
 	if (!strcmp(k, "method"))
 		return req_method(L);
@@ -515,11 +511,18 @@ static void open_uri_mt(lua_State *L)
 	lua_setfield(L, -2, "__index");
 }
 
-/* Into the table on top: uri_parse and uri_mt (for the prelude), and the
- * request metatable, whose __index has the methods and the URI metatable
- * as upvalues. */
+/* Into the table on top, for the prelude: uri_parse and uri_mt, and the
+ * request's metatable (req_mt, with __gc and __tostring), its methods
+ * (req_methods) and its field function (req_field), from which the prelude
+ * makes the metatable's __index. */
 void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 {
+	static const luaL_Reg methods[] = {
+		{ "header", m_header },
+		{ "headers", m_headers },
+		{ "reply", req_reply },
+		{ "reply_stateless", req_reply_stateless },
+	};
 	(void)h;
 	lua_pushcfunction(L, uri_parse);
 	lua_setfield(L, -2, "uri_parse");
@@ -528,29 +531,16 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 	luaL_newmetatable(L, REQ_MT);
 	lua_pushcfunction(L, req_gc);
 	lua_setfield(L, -2, "__gc");
-	lua_pushvalue(L, -1);
-	lua_pushcclosure(L, req_text, 1);
+	lua_pushcfunction(L, req_text);
 	lua_setfield(L, -2, "__tostring");
-	static const luaL_Reg methods[] = {
-		{ "header", m_header },
-		{ "headers", m_headers },
-		{ "reply", req_reply },
-		{ "reply_stateless", req_reply_stateless },
-	};
+	lua_setfield(L, -2, "req_mt");
 	lua_createtable(L, 0, 4);
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-		lua_pushvalue(L, -2);
-		lua_pushcclosure(L, methods[i].func, 1);
+		lua_pushcfunction(L, methods[i].func);
 		lua_setfield(L, -2, methods[i].name);
 	}
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -4, "req_methods"); /* core, mt, methods */
-	lua_pushvalue(L, -2);
-	lua_insert(L, -2); /* mt, methods: upvalues 1 and 2 */
+	lua_setfield(L, -2, "req_methods");
 	luaL_getmetatable(L, "moonsip.uri");
-	lua_pushcclosure(L, req_index, 3);
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -4, "req_field");
-	lua_setfield(L, -2, "__index");
-	lua_setfield(L, -2, "req_mt");
+	lua_pushcclosure(L, req_field, 1);
+	lua_setfield(L, -2, "req_field");
 }
