@@ -136,7 +136,6 @@ TEST(stack_two_stacks_answer_over_udp_and_mark_via)
 	struct sockaddr_storage la;
 	ASSERT_INT(ms_stack_local(a.s, MS_PROTO_UDP, AF_INET, &la), 0);
 	char want[64];
-	snprintf(want, sizeof want, ";rport;received=127.0.0.1;rport=%u", ms_addr_port(&la));
 	ASSERT(strstr(b.via, ";received=127.0.0.1;rport=") != NULL);
 	snprintf(want, sizeof want, "rport=%u", ms_addr_port(&la));
 	ASSERT(strstr(b.via, want) != NULL);

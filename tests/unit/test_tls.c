@@ -13,47 +13,10 @@
 
 #include "moonsip/addr.h"
 #include "moonsip/stack.h"
+#include "stream_log.h"
 #include "test.h"
 #include "transport/tcp.h"
 #include "transport/tls.h"
-
-struct log {
-	struct ev_loop *loop;
-	int msgs, closes, want_msgs, want_closes;
-	char last[256];
-	size_t last_len;
-	uint64_t last_conn;
-	int close_err;
-	char why[200];
-};
-
-static void on_msg(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, char *buf,
-		   size_t len, void *arg)
-{
-	struct log *l = arg;
-	(void)t;
-	(void)peer;
-	l->msgs++;
-	l->last_conn = conn;
-	l->last_len = len < sizeof l->last ? len : sizeof l->last;
-	memcpy(l->last, buf, l->last_len);
-	if (l->want_msgs && l->msgs >= l->want_msgs)
-		ev_break(l->loop, EVBREAK_ALL);
-}
-
-static void on_close(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *peer, int err,
-		     const char *why, void *arg)
-{
-	struct log *l = arg;
-	(void)t;
-	(void)conn;
-	(void)peer;
-	l->closes++;
-	l->close_err = err;
-	snprintf(l->why, sizeof l->why, "%s", why);
-	if (l->want_closes && l->closes >= l->want_closes)
-		ev_break(l->loop, EVBREAK_ALL);
-}
 
 /* A file made by make-certs.sh ("server.pem"); a few live at once. */
 static const char *cert(const char *name)
