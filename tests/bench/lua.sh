@@ -53,26 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- from tests/bench/options.sh -------------------------------------------------
-descendants() {
-	local c
-	echo "$1"
-	for c in $(pgrep -P "$1" || true); do descendants "$c"; done
-}
-# cpu PID: "ticks ns" over the process tree (utime+stime; schedstat run time)
-cpu() {
-	local p s f t=0 ns=0 n x
-	for p in $(descendants "$1"); do
-		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-		s=${s##*) }
-		read -r -a f <<<"$s"
-		t=$((t + f[11] + f[12]))
-		for x in /proc/"$p"/task/*/schedstat; do
-			read -r n _ <"$x" 2>/dev/null && ns=$((ns + n))
-		done
-	done
-	echo "$t $ns"
-}
+. tests/bench/cpu.sh # descendants, cpu
 free_port() {
 	local p=$1
 	while [[ -n $(ss -Hlnu "sport = :$p") ]]; do p=$((p + 1)); done
