@@ -9,12 +9,15 @@
 
 /* Whether the top Via needs `received` or an `rport` value: RFC 3581 §4
  * asks for received whenever rport is there, RFC 3261 §18.2.1 when the
- * sent-by host is not the source address. */
-static bool needs_mark(const struct ms_via *v, const char *src_host)
+ * sent-by host is not the source address. Addresses are compared as
+ * addresses (no text is made for the common case of a client that writes
+ * its own address), and a host name always differs. */
+static bool needs_mark(const struct ms_via *v, const struct sockaddr_storage *src)
 {
-	if (v->has_rport)
+	struct sockaddr_storage sent_by;
+	if (v->has_rport || v->host_type == MS_HOST_NAME)
 		return true;
-	return !ms_str_ieqz(v->host, src_host);
+	return ms_addr_set(&sent_by, v->host, ms_addr_port(src)) < 0 || !ms_addr_equal(&sent_by, src);
 }
 
 /* Copies a header value with its line folds undone (CR and LF dropped; the
@@ -66,9 +69,9 @@ static int mark(struct ms_msg *m, struct ms_buf *out, const struct ms_txn_peer *
 {
 	char host[MS_ADDR_STRLEN];
 	const struct ms_via *v = ms_msg_via(m);
-	ms_addr_host(&src->addr, host);
-	if (!v || !needs_mark(v, host))
+	if (!v || !needs_mark(v, &src->addr))
 		return 0;
+	ms_addr_host(&src->addr, host);
 	struct ms_buf val;
 	ms_buf_init(&val);
 	struct ms_edit e;

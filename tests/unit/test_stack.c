@@ -509,3 +509,35 @@ TEST(stack_unframeable_stream_answered_then_closed)
 	ms_stack_free(b.s);
 	ev_loop_destroy(loop);
 }
+
+/* RFC 3261 §18.2.1: received only when the sent-by is not the source
+ * address, compared as addresses ([::1] and [0::1] are the same), and
+ * always for a host name. */
+TEST(stack_received_only_when_sent_by_differs)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct side b;
+	const char *sb[] = { "udp:127.0.0.1:0" };
+	side_open(&b, loop, sb, 1);
+	b.answer = 200;
+	uint16_t port;
+	int fd = raw_udp(&port);
+	struct ms_txn_peer dst = peer_of(&b, MS_PROTO_UDP);
+	static const char *const hosts[] = { "127.0.0.1", "127.000.000.001", "192.0.2.9", "localhost" };
+	static const bool marked[] = { false, true, true, true };
+	for (int i = 0; i < 4; i++) {
+		char msg[512], got[2048];
+		snprintf(msg, sizeof msg,
+			 "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bKrcv%d\r\n"
+			 "From: <sip:a@x>;tag=9\r\nTo: <sip:b@x>\r\nCall-ID: rcv%d\r\nCSeq: 1 OPTIONS\r\n"
+			 "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			 hosts[i], port, i, i);
+		exchange(loop, fd, &dst.addr, msg, got, sizeof got);
+		ASSERT_INT(b.requests, i + 1);
+		ASSERT_INT(strstr(b.via, ";received=127.0.0.1") != NULL, marked[i]);
+		ASSERT(strstr(b.via, "rport") == NULL);
+	}
+	close(fd);
+	ms_stack_free(b.s);
+	ev_loop_destroy(loop);
+}
