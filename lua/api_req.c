@@ -34,9 +34,16 @@ static struct ms_msg *msg_of_req(lua_State *L, struct ms_lua_req *r)
 	return r->m;
 }
 
+/* The message reads see: the edited one once the script edited it. */
+struct ms_msg *ms__lua_req_view(lua_State *L, struct ms_lua_req *r)
+{
+	struct ms_msg *m = msg_of_req(L, r);
+	return r->edited ? r->edited : m;
+}
+
 static struct ms_msg *msg_of(lua_State *L)
 {
-	return msg_of_req(L, ms__lua_check_req(L, 1));
+	return ms__lua_req_view(L, ms__lua_check_req(L, 1));
 }
 
 static void push_str(lua_State *L, struct ms_str s)
@@ -489,6 +496,7 @@ static int req_gc(lua_State *L)
 	}
 	ms__free(r->own);
 	r->own = NULL;
+	ms__lua_req_free_edits(r);
 	return 0;
 }
 
@@ -534,11 +542,12 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 	lua_pushcfunction(L, req_text);
 	lua_setfield(L, -2, "__tostring");
 	lua_setfield(L, -2, "req_mt");
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, 9);
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
 		lua_pushcfunction(L, methods[i].func);
 		lua_setfield(L, -2, methods[i].name);
 	}
+	ms__lua_edit_methods(L);
 	lua_setfield(L, -2, "req_methods");
 	luaL_getmetatable(L, "moonsip.uri");
 	lua_pushcclosure(L, req_field, 1);

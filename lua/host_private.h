@@ -72,6 +72,10 @@ struct ms_lua_req {
 	bool needs_answer; /* anything but an ACK */
 	bool cached;       /* its environment is the cache of table fields */
 	char tag[24];      /* To tag of this request's answers, made on first use */
+	/* After req:set_header and the other edits: the edited request, which
+	 * reads see and the proxy forwards (answers use the received one). */
+	struct ms_msg *edited;
+	struct ms_buf edited_text;
 };
 
 /* One request's coroutine. */
@@ -118,6 +122,13 @@ void ms__lua_gen_release(struct ms_lua_gen *g);
 void ms__lua_open_req(lua_State *L, struct ms_lua_host *h);
 void ms__lua_open_misc(lua_State *L, struct ms_lua_host *h);
 struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx);
+/* The message a request's reads see (edited or as received); a Lua error
+ * once its handler has ended. */
+struct ms_msg *ms__lua_req_view(lua_State *L, struct ms_lua_req *r);
+/* api_edit.c: set_header, add_header, remove_header, set_uri, set_body
+ * into the methods table on top; the edited copy's memory. */
+void ms__lua_edit_methods(lua_State *L);
+void ms__lua_req_free_edits(struct ms_lua_req *r);
 /* The To tag of a request's answers (made on first use). */
 struct ms_str ms__lua_req_tag(struct ms_lua_req *r);
 
