@@ -14,6 +14,9 @@
 # env:  RATES="2000 5000 10000"  DUR=5  REPS=3  MAX_LIMIT=200  MAX_DUR=4
 #       SERVER_CPU=1 SIPP_CPU=0  REBUILD=1 (rebuild build/bench-lua/moonsip)
 #       PERF=1     also perf-record moonsip-lua at 10000/s and print where its time goes
+#       VARIANTS="name=script ..."  more moonsip servers, each running its script, measured
+#                  in the same interleaved runs (e.g. reply-only=tests/bench/lua-reply-only.lua
+#                  nojit=tests/bench/lua-three-headers-nojit.lua)
 # Raw results: build/bench-lua/lua-results.tsv.  Takes about 4 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -115,8 +118,14 @@ echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /
 echo "moonsip: $("$bin" --version 2>&1 | head -1) (tree $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), binary $(date -u -r "$bin" '+%Y-%m-%d %H:%M')); $(kamailio -v 2>&1 | head -1); $(luajit -v 2>/dev/null || echo 'libluajit-5.1'); sipp: $(sipp -v 2>&1 | awk 'NF { print $1, $2; exit }')"
 echo "servers on CPU $SERVER_CPU, SIPp on CPU $SIPP_CPU; rates: $RATES/s for ${DUR}s; max: -l $MAX_LIMIT for ${MAX_DUR}s; $REPS repetitions"
 
+declare -A variant
+servers="moonsip moonsip-lua kam-lua"
+for v in ${VARIANTS:-}; do
+	variant[${v%%=*}]=$root/${v#*=}
+	servers="$servers ${v%%=*}"
+done
 p=27070
-for s in moonsip moonsip-lua kam-lua; do
+for s in $servers; do
 	p=$(free_port "$p")
 	port[$s]=$p
 	case $s in
@@ -125,11 +134,12 @@ for s in moonsip moonsip-lua kam-lua; do
 		"$bench/lua-three-headers.lua" >"$work/$s.log" 2>&1 & ;;
 	kam-lua) "${pin_server[@]}" kamailio -f "$bench/kamailio-lua.cfg" -DD -E -m 256 -M 16 -l "udp:127.0.0.1:$p" \
 		-A "LUASCRIPT=\"$bench/kamailio-lua.lua\"" >"$work/$s.log" 2>&1 & ;;
+	*) "${pin_server[@]}" "$bin" run --listen "udp:127.0.0.1:$p" --log-level warn \
+		"${variant[$s]}" >"$work/$s.log" 2>&1 & ;;
 	esac
 	pid[$s]=$!
 	p=$((p + 1))
 done
-servers="moonsip moonsip-lua kam-lua"
 for s in $servers; do
 	wait_ready "${port[$s]}"
 	sipp_run "${port[$s]}" -r 2000 -m 2000 -timeout 10 || true # warm-up, not counted
@@ -178,6 +188,7 @@ awk -F'\t' -v hz="$HZ" 'NR > 1 {
 			k = order[o]; m = n[k]; split(k, kk, "\t")
 			printf "%-12s %8s %10.0f %6d %7d %12.2f %8.2f\n", kk[1], kk[2], med(ans, k, m), fail[k], ret[k], med(us, k, m), med(tk, k, m)
 			cost[kk[1], kk[2]] = med(us, k, m); rates[kk[2]] = 1
+			if (kk[1] !~ /^(moonsip|moonsip-lua|kam-lua)$/ && !(kk[1] in isvar)) { isvar[kk[1]] = 1; vars[++nv] = kk[1] }
 		}
 		print ""
 		printf "%-8s %14s %16s %14s %10s %22s\n", "offered", "moonsip us", "moonsip-lua us", "kam-lua us", "Lua adds", "moonsip-lua/kam-lua"
@@ -187,6 +198,13 @@ awk -F'\t' -v hz="$HZ" 'NR > 1 {
 			printf "%-8s %14.2f %16.2f %14.2f %+10.2f %22.2f\n", r, cost["moonsip", r], cost["moonsip-lua", r],
 				cost["kam-lua", r], cost["moonsip-lua", r] - cost["moonsip", r], cost["moonsip-lua", r] / cost["kam-lua", r]
 		}
+		for (v = 1; v <= nv; v++)
+			for (o = 1; o <= nk; o++) {
+				split(order[o], kk, "\t")
+				if (kk[1] == "moonsip")
+					printf "variant %-14s %8s: %8.2f us, %+6.2f us over moonsip\n", vars[v], kk[2],
+						cost[vars[v], kk[2]], cost[vars[v], kk[2]] - cost["moonsip", kk[2]]
+			}
 	}' "$tsv"
 echo
 echo "raw results: ${tsv#"$root"/}"
