@@ -90,7 +90,7 @@ void ms__lua_req_free_edits(struct ms_lua_req *r)
 /* Writes the edit, parses and checks the result, and makes it the
  * request's message for reads. Raises a Lua error (after freeing) when the
  * edit was refused or made a request that is not valid. */
-static void commit(lua_State *L, struct ms_lua_req *r, struct ms_edit *e, int rc, const char *fn)
+void ms__lua_req_commit(lua_State *L, struct ms_lua_req *r, struct ms_edit *e, int rc, const char *fn)
 {
 	char why[160] = "";
 	struct ms_buf out;
@@ -126,7 +126,36 @@ static void commit(lua_State *L, struct ms_lua_req *r, struct ms_edit *e, int rc
 	free_edited(r);
 	r->edited = nm;
 	r->edited_text = out;
+	r->edits++;
 	r->cached = false; /* uri, from, to are read again */
+}
+
+struct ms_lua_req *ms__lua_new_standalone(lua_State *L, struct ms_lua_host *h, const char *text, size_t len)
+{
+	struct ms_lua_req *r = lua_newuserdata(L, sizeof *r);
+	memset(r, 0, sizeof *r);
+	r->magic = MS__LUA_REQ_MAGIC;
+	r->h = h;
+	r->standalone = true;
+	r->on_reply = LUA_NOREF;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->cur->req_mt);
+	lua_setmetatable(L, -2);
+	struct ms_msg *m = ms__malloc(sizeof *m);
+	int rc = m && ms_buf_add(&r->edited_text, text, len) == 0 && ms_buf_reserve(&r->edited_text, 1) == 0
+		? 0
+		: MS_ENOMEM;
+	if (rc == 0) {
+		r->edited_text.data[len] = 0;
+		ms_msg_init(m);
+		r->edited = m;
+		if (ms_msg_parse(m, r->edited_text.data, len, MS_PARSE_DGRAM) < 0)
+			rc = MS_EBADMSG;
+	} else {
+		ms__free(m);
+	}
+	if (rc < 0)
+		luaL_error(L, "cannot make a message object: %s", ms_strerror(rc));
+	return r;
 }
 
 static struct ms_lua_req *start(lua_State *L, struct ms_edit *e)
@@ -149,7 +178,7 @@ static int set_header(lua_State *L)
 	int rc = ms_edit_add(&e, name, value, first ? MS_EDIT_BEFORE : MS_EDIT_BOTTOM, first);
 	if (rc == 0)
 		rc = remove_named(&e, e.msg, name, &n);
-	commit(L, r, &e, rc, "set_header");
+	ms__lua_req_commit(L, r, &e, rc, "set_header");
 	return 0;
 }
 
@@ -165,7 +194,7 @@ static int add_header(lua_State *L)
 	for (const struct ms_hdr *h = named_next(e.msg, NULL, name); h; h = named_next(e.msg, h, name))
 		last = h;
 	int rc = ms_edit_add(&e, name, value, last ? MS_EDIT_AFTER : MS_EDIT_BOTTOM, last);
-	commit(L, r, &e, rc, "add_header");
+	ms__lua_req_commit(L, r, &e, rc, "add_header");
 	return 0;
 }
 
@@ -181,7 +210,7 @@ static int remove_header(lua_State *L)
 	if (n == 0)
 		ms_edit_free(&e);
 	else
-		commit(L, r, &e, rc, "remove_header");
+		ms__lua_req_commit(L, r, &e, rc, "remove_header");
 	lua_pushinteger(L, n);
 	return 1;
 }
@@ -204,7 +233,7 @@ static int set_uri(lua_State *L)
 		ms_edit_free(&e);
 		luaL_error(L, "set_uri: '%s' is not a URI a request can be sent to", uri.s);
 	}
-	commit(L, r, &e, rc, "set_uri");
+	ms__lua_req_commit(L, r, &e, rc, "set_uri");
 	return 0;
 }
 
@@ -226,7 +255,7 @@ static int set_body(lua_State *L)
 	}
 	if (body.len && !ctype.len)
 		ctype = had->value;
-	commit(L, r, &e, ms_edit_set_body(&e, body, ctype), "set_body");
+	ms__lua_req_commit(L, r, &e, ms_edit_set_body(&e, body, ctype), "set_body");
 	return 0;
 }
 

@@ -29,6 +29,8 @@ struct ms_lua_req *ms__lua_check_req(lua_State *L, int idx)
 static struct ms_msg *msg_of_req(lua_State *L, struct ms_lua_req *r)
 {
 	ms__lua_api_entry(L, r->h);
+	if (r->standalone)
+		return r->edited;
 	if (!r->m)
 		luaL_error(L, "request used after its handler ended (keep the fields you need, not req)");
 	return r->m;
@@ -345,6 +347,8 @@ static int reply(lua_State *L, bool stateless)
 	size_t rl = 0, bl = 0;
 	const char *reason = a.reason ? lua_tolstring(L, 3, &rl) : "";
 	const char *body = a.body ? lua_tolstring(L, 5, &bl) : NULL;
+	if (r->standalone)
+		return luaL_error(L, "only the request a handler was given can be answered");
 	if (!r->needs_answer)
 		return luaL_error(L, "an ACK is not answered");
 	if (r->status >= 200)
@@ -461,6 +465,16 @@ static int req_field(lua_State *L)
 	}
 	if (!strcmp(k, "body"))
 		return req_body(L);
+	if (!strcmp(k, "status") || !strcmp(k, "reason")) {
+		struct ms_msg *m = msg_of(L);
+		if (m->is_request)
+			return 0;
+		if (k[0] == 's')
+			lua_pushinteger(L, m->status);
+		else
+			push_str(L, m->reason);
+		return 1;
+	}
 	if (!strcmp(k, "in_dialog"))
 		return req_in_dialog(L);
 	return table_field(L, r, k);

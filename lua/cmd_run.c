@@ -14,6 +14,7 @@
 #include "moonsip/stack.h"
 
 #define MAX_LISTEN 16
+#define MAX_DOMAINS 16
 /* After the signal: how long transactions in flight get to finish. */
 #define DRAIN_SECONDS 0.5
 
@@ -21,6 +22,9 @@ struct run {
 	const char *listen[MAX_LISTEN];
 	unsigned nlisten;
 	const char *script;
+	const char *domains[MAX_DOMAINS + 1]; /* NULL-terminated */
+	unsigned ndomains;
+	uint32_t timer_c_ms;
 	struct ms_stack_config cfg;
 	struct ms_basic_tu tu;
 	struct ms_stack *stack;
@@ -55,7 +59,11 @@ static void usage(FILE *to)
 		"  --max-msg BYTES       largest SIP message taken (default 65536)\n"
 		"  --max-conns N         TCP and TLS connections per transport (default 1024)\n"
 		"  --tcp-idle SECONDS    close a silent connection (default 120)\n"
-		"  --tcp-stall SECONDS   close one stuck in the middle of a message (default 10)\n");
+		"  --tcp-stall SECONDS   close one stuck in the middle of a message (default 10)\n"
+		"  --domain NAME         a host name that is this server, besides its addresses\n"
+		"                        (Route and Request-URI checks of the proxy; repeatable)\n"
+		"  --timer-c SECONDS     a relayed INVITE branch without a final answer this long is\n"
+		"                        cancelled (RFC 3261 Timer C, default 180)\n");
 }
 
 /* A whole number in [min, max], or -1 with a message. */
@@ -84,9 +92,11 @@ static int set_number(struct run *r, const char *opt, const char *val)
 		r->cfg.idle_ms = (uint32_t)n * 1000;
 	else if (!strcmp(opt, "--tcp-stall") && (n = number(opt, val, 1, 3600)) >= 0)
 		r->cfg.stall_ms = (uint32_t)n * 1000;
+	else if (!strcmp(opt, "--timer-c") && (n = number(opt, val, 1, 86400)) >= 0)
+		r->timer_c_ms = (uint32_t)n * 1000;
 	else
 		return strcmp(opt, "--max-msg") && strcmp(opt, "--max-conns") && strcmp(opt, "--tcp-idle") &&
-				strcmp(opt, "--tcp-stall")
+				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c")
 			? 0
 			: -1;
 	return 1;
@@ -103,6 +113,12 @@ static int set_option(struct run *r, const char *opt, const char *val)
 			return -1;
 		}
 		r->listen[r->nlisten++] = val;
+	} else if (!strcmp(opt, "--domain")) {
+		if (r->ndomains == MAX_DOMAINS) {
+			fprintf(stderr, "moonsip run: at most %d domains\n", MAX_DOMAINS);
+			return -1;
+		}
+		r->domains[r->ndomains++] = val;
 	} else if (!strcmp(opt, "--log-level")) {
 		if (ms_log_level_parse(val, &r->cfg.log.level) < 0) {
 			fprintf(stderr, "moonsip run: unknown log level '%s' (error, warn, info, debug)\n",
@@ -208,12 +224,17 @@ static int set_handler(struct run *r, struct ev_loop *loop)
 		return 0;
 	}
 	char err[2048];
-	struct ms_lua_config lc = { .script = r->script, .loop = loop, .log = &r->cfg.log };
+	struct ms_lua_config lc = { .script = r->script,
+				    .loop = loop,
+				    .log = &r->cfg.log,
+				    .domains = r->domains,
+				    .timer_c_ms = r->timer_c_ms };
 	if (ms_lua_host_new(&r->host, &lc, err, sizeof err) < 0) {
 		fprintf(stderr, "moonsip run: %s\n", err);
 		return -1;
 	}
 	r->cfg.request_cb = ms_lua_host_request;
+	r->cfg.response_cb = ms_lua_host_response;
 	r->cfg.arg = r->host;
 	ev_signal_init(&r->sighup, on_hup, SIGHUP);
 	r->sighup.data = r;
@@ -234,8 +255,12 @@ static int serve(struct run *r, struct ev_loop *loop)
 		return 1;
 	}
 	r->tu.stack = r->stack;
-	if (r->host)
-		ms_lua_host_attach(r->host, r->stack);
+	if (r->host && ms_lua_host_attach(r->host, r->stack) < 0) {
+		fprintf(stderr, "moonsip run: cannot start the proxy: out of memory\n");
+		ms_stack_free(r->stack);
+		ms_lua_host_free(r->host);
+		return 1;
+	}
 	if (open_listeners(r) < 0) {
 		ms_stack_free(r->stack);
 		ms_lua_host_free(r->host);

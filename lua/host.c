@@ -55,6 +55,7 @@ static int open_api(lua_State *L, struct ms_lua_host *h, char *err, size_t errle
 	ms__lua_open_req(L, h);
 	ms__lua_open_misc(L, h);
 	ms__lua_open_store(L, h);
+	ms__lua_open_proxy(L, h);
 	if (lua_pcall(L, 1, 0, 0))
 		return fail(err, errlen, "prelude: ", lua_tostring(L, -1));
 	return 0;
@@ -211,6 +212,8 @@ void ms_lua_host_free(struct ms_lua_host *h)
 		h->old = g->next;
 		gen_close(g);
 	}
+	ms_proxy_free(h->proxy);
+	ms_resolver_free(h->resolver);
 	gen_close(h->cur);
 	ms__store_free(h->store);
 	ms__free(h);

@@ -29,6 +29,10 @@ struct ms_lua_config {
 	 * here instead of onto the network. */
 	void (*answer_cb)(void *arg, const char *resp, size_t len);
 	void *answer_arg;
+	/* The proxy (with a stack): names that are this server besides its
+	 * addresses (NULL-terminated), Timer C in ms (0: 180 s). */
+	const char *const *domains;
+	uint32_t timer_c_ms;
 };
 
 /* Loads and runs the script's top level. On failure returns a negative
@@ -37,9 +41,12 @@ int ms_lua_host_new(struct ms_lua_host **out, const struct ms_lua_config *cfg, c
 /* Compiles the script again into a new state; on failure the running one
  * stays and err says why. */
 int ms_lua_host_reload(struct ms_lua_host *h, char *err, size_t errlen);
-/* The stack the host answers through (set once it exists: the stack takes
- * the host as its callback's argument). */
-void ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack);
+/* The stack the host answers and relays through (set once it exists: the
+ * stack takes the host as its callbacks' argument). MS_ENOMEM. */
+int ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack);
+/* The stack's response callback: responses that matched no client
+ * transaction go on statelessly when they carry this proxy's Via. */
+void ms_lua_host_response(struct ms_stack *s, struct ms_msg *resp, const struct ms_txn_peer *src, void *arg);
 /* The stack's request callback ('arg' is the host). */
 void ms_lua_host_request(struct ms_stxn *st, struct ms_msg *req, const struct ms_txn_peer *src, void *arg);
 /* Feeds one request (a whole message, copied) to the script, as if it had

@@ -56,6 +56,8 @@ int ms__lua_send_answer(struct ms_lua_req *r, bool stateless, unsigned code, con
 	r->status = code;
 	if (code >= 200)
 		r->st = NULL;
+	if (r->ptxn)
+		ms_proxy_txn_answered(r->ptxn, code);
 	return 0;
 }
 
@@ -99,7 +101,8 @@ static void finish(struct ms_lua_call *c, int rc)
 		       g->where, lua_tostring(g->L, -1));
 		lua_pop(g->L, 1);
 		answer_500(c, "the script failed");
-	} else if (r->needs_answer && r->status < 200) {
+		ms__lua_relay_finish(r);
+	} else if ((ms__lua_relay_finish(r), r->needs_answer && r->status < 200)) {
 		char why[200];
 		snprintf(why, sizeof why, "on_request (%s) returned without answering", g->where);
 		answer_500(c, why);
@@ -112,6 +115,8 @@ static void finish(struct ms_lua_call *c, int rc)
 	r->st = NULL;
 	if (c->sleeping)
 		ev_timer_stop(h->cfg.loop, &c->timer);
+	if (c->lookup)
+		ms_resolve_cancel(c->lookup);
 	if (rc == 0 && g->npool < sizeof g->pool / sizeof g->pool[0]) {
 		lua_settop(c->co, 0);
 		g->pool[g->npool].co = c->co;
@@ -129,6 +134,40 @@ static void finish(struct ms_lua_call *c, int rc)
 	h->running--;
 	g->calls--;
 	ms__lua_gen_release(g);
+}
+
+/* Runs function 'ref' with what 'push' pushes, outside the call's own
+ * coroutine (which waits in proxy.relay), with the same time limits; an
+ * error is logged. 'after' sees the argument on top before it goes. */
+void ms__lua_callback(struct ms_lua_call *c, int ref, void (*push)(lua_State *, void *),
+		      void (*after)(lua_State *, void *), void *arg)
+{
+	struct ms_lua_gen *g = c->g;
+	struct ms_lua_host *h = g->h;
+	lua_State *T = lua_newthread(g->L);
+	struct ms_lua_call *outer = h->current;
+	uint64_t now = ms__lua_now_ns();
+	h->current = c;
+	h->over = false;
+	h->deadline_ns = now + (uint64_t)h->cfg.max_run_ms * 1000000u;
+	atomic_store_explicit(&h->busy_since_ns, now, memory_order_relaxed);
+	lua_rawgeti(T, LUA_REGISTRYINDEX, ref);
+	push(T, arg);
+	lua_pushvalue(T, -1);
+	lua_insert(T, 1); /* kept below the call for 'after' */
+	if (lua_pcall(T, 1, 0, 0)) {
+		int n;
+		const char *id = call_id(c->req, &n);
+		ms_log(h->cfg.log, MS_LOG_ERROR, "[%.*s] script error in on_reply: %s", n, id,
+		       lua_tostring(T, -1));
+		lua_pop(T, 1);
+	} else if (after) {
+		after(T, arg);
+	}
+	atomic_store_explicit(&h->busy_since_ns, 0, memory_order_relaxed);
+	h->current = outer;
+	h->over = false;
+	lua_pop(g->L, 1); /* the thread */
 }
 
 bool ms__lua_resume(struct ms_lua_call *c, int nargs)
@@ -163,6 +202,7 @@ static struct ms_lua_req *new_req(lua_State *co, struct ms_lua_host *h, struct m
 	r->m = m;
 	r->src = *src;
 	r->needs_answer = m->method != MS_METHOD_ACK;
+	r->on_reply = LUA_NOREF;
 	lua_rawgeti(co, LUA_REGISTRYINDEX, h->cur->req_mt);
 	lua_setmetatable(co, -2);
 	return r;
@@ -301,6 +341,10 @@ static bool cancel_matched(struct ms_lua_host *h, struct ms_stxn *st)
 		return true;
 	for (struct ms_lua_call *c = h->calls; c; c = c->next) {
 		if (c->req->st == inv) {
+			/* A relayed INVITE: its branches are cancelled and the 487
+			 * comes back through them (§16.10). */
+			if (ms__lua_relay_cancel(c->req))
+				break;
 			ms_stxn_respond(inv, 487, MS_STR_NULL, ms__lua_req_tag(c->req));
 			c->req->st = NULL;
 			c->req->status = 487;
@@ -318,9 +362,22 @@ void ms_lua_host_request(struct ms_stxn *st, struct ms_msg *req, const struct ms
 	ms__lua_start(h, st, req, src);
 }
 
-void ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack)
+int ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack)
 {
 	h->cfg.stack = stack;
+	struct ms_proxy_config pc = { .stack = stack,
+				      .timer_c_ms = h->cfg.timer_c_ms,
+				      .domains = h->cfg.domains };
+	return ms_proxy_new(&h->proxy, &pc);
+}
+
+void ms_lua_host_response(struct ms_stack *s, struct ms_msg *resp, const struct ms_txn_peer *src, void *arg)
+{
+	struct ms_lua_host *h = arg;
+	(void)s;
+	(void)src;
+	if (h->proxy)
+		ms_proxy_response_stateless(h->proxy, resp);
 }
 
 int ms_lua_host_feed(struct ms_lua_host *h, const char *buf, size_t len, const struct ms_txn_peer *src,

@@ -7,7 +7,10 @@
 #include <stdatomic.h>
 
 #include "host.h"
+#include "moonsip/edit.h"
 #include "moonsip/msg.h"
+#include "moonsip/proxy.h"
+#include "moonsip/resolve.h"
 
 struct ms_lua_call;
 
@@ -46,7 +49,9 @@ struct ms_lua_host {
 	_Atomic bool watchdog_stop;
 	unsigned long watchdog; /* pthread_t */
 	struct ms__store *store;
-	char tag_prefix[12]; /* random, once: To tags are prefix + count */
+	struct ms_proxy *proxy;       /* with a stack: proxy.relay and friends */
+	struct ms_resolver *resolver; /* host names of next hops */
+	char tag_prefix[12];          /* random, once: To tags are prefix + count */
 	uint64_t ntags;
 	unsigned api_calls;
 	bool over; /* the current call is over its time: every API call raises */
@@ -76,6 +81,15 @@ struct ms_lua_req {
 	 * reads see and the proxy forwards (answers use the received one). */
 	struct ms_msg *edited;
 	struct ms_buf edited_text;
+	unsigned edits;  /* how many edits were made */
+	bool standalone; /* a branch or a response: 'edited' is its message */
+	bool cancelled;  /* a CANCEL came for it (an INVITE) */
+	/* proxy.relay (lua/api_proxy.c) */
+	struct ms_proxy_txn *ptxn;
+	struct ms_lua_call *call; /* the handler's call, resumed by the relay */
+	bool waiting;             /* in proxy.relay, for the round to end */
+	int on_reply;             /* registry reference, or LUA_NOREF */
+	unsigned relay_status;    /* the last round's status, 0 before */
 };
 
 /* One request's coroutine. */
@@ -87,6 +101,7 @@ struct ms_lua_call {
 	struct ms_lua_req *req;
 	ev_timer timer; /* ms.sleep */
 	bool sleeping;
+	struct ms_resolve *lookup; /* a next hop's name being looked up */
 };
 
 /* host_call.c */
@@ -112,6 +127,8 @@ static inline void ms__lua_api_entry(lua_State *L, struct ms_lua_host *h)
 		ms__lua_check_time(L, h);
 }
 uint64_t ms__lua_now_ns(void);
+void ms__lua_callback(struct ms_lua_call *c, int ref, void (*push)(lua_State *, void *),
+		      void (*after)(lua_State *, void *), void *arg);
 void ms__lua_watchdog_start(struct ms_lua_host *h);
 void ms__lua_watchdog_stop(struct ms_lua_host *h);
 /* host.c: a call on a replaced state ended; the state goes with its last. */
@@ -131,6 +148,18 @@ void ms__lua_edit_methods(lua_State *L);
 void ms__lua_req_free_edits(struct ms_lua_req *r);
 /* The To tag of a request's answers (made on first use). */
 struct ms_str ms__lua_req_tag(struct ms_lua_req *r);
+
+/* api_proxy.c: proxy.relay, proxy.forward, proxy.route's C half; the end
+ * of a handler's relay (its best response forwarded when the script gave
+ * none, the context let go); a CANCEL for a relayed INVITE. */
+void ms__lua_open_proxy(lua_State *L, struct ms_lua_host *h);
+void ms__lua_relay_finish(struct ms_lua_req *r);
+bool ms__lua_relay_cancel(struct ms_lua_req *r);
+/* api_edit.c: applies an edit made on the request's view (a Lua error
+ * when refused); a request userdata that stands alone with 'msg_text' as
+ * its message (branches, responses). */
+void ms__lua_req_commit(lua_State *L, struct ms_lua_req *r, struct ms_edit *e, int rc, const char *fn);
+struct ms_lua_req *ms__lua_new_standalone(lua_State *L, struct ms_lua_host *h, const char *text, size_t len);
 
 /* store.c: ms.store, per host (it outlives reloads). */
 struct ms__store *ms__store_new(void);

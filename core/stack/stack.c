@@ -145,6 +145,11 @@ struct ms_txn_layer *ms_stack_txn(struct ms_stack *s)
 	return s->txn;
 }
 
+struct ev_loop *ms_stack_loop(const struct ms_stack *s)
+{
+	return s->cfg.loop;
+}
+
 const struct ms_logger *ms_stack_logger(const struct ms_stack *s)
 {
 	return &s->cfg.log;

@@ -65,6 +65,11 @@ struct ms__listener *ms__stack_route(struct ms_stack *s, const struct ms_txn_pee
 void ms__stack_stop(struct ms__listener *l);
 void ms__stack_close(struct ms__listener *l);
 
+/* stack_local.c: an unspecified (or unknown) address; the source address
+ * the routing table picks to reach 'dst'. */
+bool ms__stack_is_wildcard(const struct sockaddr_storage *a);
+int ms__stack_route_source(const struct sockaddr_storage *dst, struct sockaddr_storage *out);
+
 /* stack_tls.c: the TLS context, made on first use. */
 int ms__stack_tls(struct ms_stack *s, const char **why);
 void ms__stack_tls_free(struct ms_stack *s);

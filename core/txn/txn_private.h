@@ -14,6 +14,7 @@
 #define MS_CORE_TXN_PRIVATE_H
 
 #include "moonsip/txn.h"
+#include "base/siphash.h"
 #include "txn/txn_env.h"
 
 #define MS__TXN_COOKIE "z9hG4bK"
@@ -24,18 +25,8 @@
 /* Timer D for unreliable transports: "at least 32 seconds" (§17.1.1.2). */
 #define MS__TXN_TIMER_D_MS 32000u
 
-/* SipHash-2-4, keyed per layer: the tables hash branches and Call-IDs that
- * anyone can choose, and a secret key keeps them from choosing collisions.
- * 'fold' lowers ASCII letters first, for values compared ignoring case. */
-struct ms__sip {
-	uint64_t v[4];
-	uint64_t tail;
-	unsigned ntail;
-	uint64_t len;
-};
-void ms__sip_init(struct ms__sip *s, const uint64_t key[2]);
-void ms__sip_add(struct ms__sip *s, const void *p, size_t n, bool fold);
-uint64_t ms__sip_end(struct ms__sip *s);
+/* The tables hash branches and Call-IDs that anyone can choose, with
+ * SipHash keyed per layer (base/siphash.h). */
 
 /* An intrusive hash map with chaining; nodes with equal hashes may repeat
  * and callers compare what they find. Adding never fails: when a bigger

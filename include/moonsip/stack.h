@@ -97,6 +97,24 @@ MS_API struct ms_txn_layer *ms_stack_txn(struct ms_stack *s);
 MS_API int ms_stack_via(struct ms_stack *s, struct ms_txn_peer *dst, size_t len, bool udp_only,
 			struct ms_buf *out);
 
+/* The same with the branch given: "z9hG4bK" and the rest (a proxy's
+ * branch carries its loop-detection hash, RFC 3261 §16.6 step 8). */
+MS_API int ms_stack_via_branch(struct ms_stack *s, struct ms_txn_peer *dst, size_t len, bool udp_only,
+			       const char *branch, struct ms_buf *out);
+/* Whether a URI's host and port (0 when the URI has none: 5060, or 5061
+ * for sips or a TLS listener) name this stack: a numeric address a
+ * listener is bound to (any address of this host for a wildcard listener)
+ * and that listener's port. Names are not resolved: a proxy compares them
+ * with its own list of domains. */
+MS_API bool ms_stack_is_me(struct ms_stack *s, struct ms_str host, uint16_t port, bool secure);
+/* The address a message from 'src' came in at: its listener's address, or
+ * for a wildcard listener the local address that routes back to 'src'
+ * (with the listener's port). For a Record-Route. MS_ENOENT when 'src'
+ * names no listener. */
+MS_API int ms_stack_local_for(struct ms_stack *s, const struct ms_txn_peer *src,
+			      struct sockaddr_storage *out);
+/* The loop the stack runs on. */
+MS_API struct ev_loop *ms_stack_loop(const struct ms_stack *s);
 /* The logger the stack was given (for the TU's own lines). */
 MS_API const struct ms_logger *ms_stack_logger(const struct ms_stack *s);
 

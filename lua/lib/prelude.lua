@@ -63,6 +63,146 @@ local ms = {
   version = core.version,
 }
 
+-- proxy -----------------------------------------------------------------
+
+-- Targets as given (a URI string, a URI object, a contact table with uri
+-- and q, or a list of them) into groups tried one after another: by q,
+-- highest first, equal q together; all in one group when parallel.
+local function target_groups(targets, parallel)
+  local list = {}
+  local function add(t, i)
+    local text, q = t, 1
+    if type(t) == "table" then
+      if t.text then text = t.text else text, q = t.uri, t.q or 1 end
+      if type(text) == "table" then text = text.text end
+    end
+    if type(text) ~= "string" or type(q) ~= "number" then
+      error(format("bad target #%d to 'proxy.relay' (URI string, URI object or { uri = ..., q = ... } expected, got %s)",
+        i, type(text) ~= "string" and type(text) or type(q)), 4)
+    end
+    local ok, why = core.uri_parse(text)
+    if not ok then error(format("bad target '%s' to 'proxy.relay': %s", text, why), 4) end
+    list[#list + 1] = { text = text, q = q, i = #list }
+  end
+  if type(targets) == "table" and not targets.text and not targets.uri then
+    for i, t in ipairs(targets) do add(t, i) end
+  else
+    add(targets, 1)
+  end
+  if #list == 0 then error("bad argument #2 to 'proxy.relay' (no targets)", 3) end
+  if parallel then return { list } end
+  table.sort(list, function(a, b) if a.q ~= b.q then return a.q > b.q end return a.i < b.i end)
+  local groups, last = {}, nil
+  for _, t in ipairs(list) do
+    if t.q ~= last then groups[#groups + 1] = {}; last = t.q end
+    local g = groups[#groups]
+    g[#g + 1] = t
+  end
+  return groups
+end
+
+local function check_opts(opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(format("bad argument #3 to 'proxy.relay' (table of options expected, got %s)", type(opts)), 3)
+  end
+  for _, k in ipairs { "on_reply", "on_branch" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "function" then
+      error(format("proxy.relay: option %s must be a function, not %s", k, type(opts[k])), 3)
+    end
+  end
+  if opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout <= 0) then
+    error(format("proxy.relay: option timeout must be a number of seconds > 0, not %s", tostring(opts.timeout)), 3)
+  end
+  if opts.headers ~= nil and type(opts.headers) ~= "table" then
+    error(format("proxy.relay: option headers must be a table, not %s", type(opts.headers)), 3)
+  end
+  return opts
+end
+
+-- One branch: the request for it, the script's look, the next hop (looked
+-- up when it is a name), the send. The branch's number, or nil and why.
+local function start_branch(req, target, opts)
+  local b = core.branch_request(req, target)
+  if opts.headers then
+    for name, v in pairs(opts.headers) do
+      if type(v) == "table" then
+        for _, x in ipairs(v) do b:add_header(name, x) end
+      else
+        b:add_header(name, v)
+      end
+    end
+  end
+  if opts.on_branch then opts.on_branch(b) end
+  local no, name, port = core.branch_send(req, b, opts.record_route, opts.timeout)
+  if no == "lookup" then
+    local addr, why = core.resolve(name, port)
+    if not addr then return nil, format("%s: %s", name, why) end
+    no, name = core.branch_send(req, b, opts.record_route, opts.timeout, addr)
+  end
+  return no, name
+end
+
+local proxy = {}
+
+function proxy.relay(req, targets, opts)
+  opts = check_opts(opts)
+  local groups = target_groups(targets, opts.parallel)
+  local go = core.relay_start(req, opts.on_reply)
+  if go ~= true then return go end
+  local res, why
+  for _, group in ipairs(groups) do
+    local started = 0
+    for _, t in ipairs(group) do
+      local no, err = start_branch(req, t.text, opts)
+      if no then started = started + 1 else why = err; log.warn("proxy.relay: %s not tried: %s", t.text, err) end
+    end
+    if started > 0 then
+      res = core.relay_wait(req)
+      local s = res.status
+      if s < 300 or s >= 600 or s == 487 then return res end
+    end
+  end
+  return res or core.relay_none(req, why)
+end
+
+function proxy.forward(req, target)
+  if type(target) == "table" then target = target.text end
+  if type(target) ~= "string" then
+    error(format("bad argument #2 to 'proxy.forward' (URI expected, got %s)", type(target)), 2)
+  end
+  local ok, name, port = core.forward(req, target)
+  if ok == "lookup" then
+    local addr, why = core.resolve(name, port)
+    if not addr then return nil, format("%s: %s", name, why) end
+    ok, name = core.forward(req, target, addr)
+  end
+  return ok, name
+end
+
+-- Whether a URI (a string or a URI object) names this server.
+function proxy.is_me(uri)
+  if type(uri) == "table" then uri = uri.text end
+  if type(uri) ~= "string" then
+    error(format("bad argument #1 to 'proxy.is_me' (URI expected, got %s)", type(uri)), 2)
+  end
+  return core.is_me(uri)
+end
+
+-- In-dialog requests: Route processing, then on to the Request-URI (the
+-- top Route picks the hop). An ACK goes on without a transaction.
+function proxy.route(req, opts)
+  local target = core.route_prepare(req)
+  if req.method == "ACK" then
+    if target then return proxy.forward(req, target) end
+    return nil, "no route for the ACK"
+  end
+  if not target then
+    return req:reply(404, "Not Found (nothing to route this in-dialog request on)")
+  end
+  return proxy.relay(req, target, opts)
+end
+
 -- The areas later capabilities fill in. Until then, using one says so.
 local function pending(area, issue)
   return setmetatable({}, {
@@ -76,7 +216,7 @@ end
 local api = {
   log = log,
   ms = ms,
-  proxy = pending("proxy", "the stateful proxy"),
+  proxy = proxy,
   registrar = pending("registrar", "the registrar"),
   auth = pending("auth", "digest authentication"),
   rtp = pending("rtp", "the RTP relay"),

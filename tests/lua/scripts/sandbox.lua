@@ -23,7 +23,7 @@ function on_request(req)
     ["X-String"] = kind(string.format),
     ["X-Require-Log"] = tostring(require("moonsip.log") == log),
     ["X-Require-Ms"] = tostring(require("moonsip.ms") == ms),
-    ["X-Proxy-Relay"] = err_of(function() return proxy.relay(req) end),
+    ["X-Proxy-Relay"] = err_of(function() return proxy.relay(req, "sip:bob@127.0.0.1") end),
     ["X-Registrar-Save"] = err_of(function() return registrar.save(req) end),
     ["X-Auth-Check"] = err_of(function() return auth.check(req) end),
     ["X-Rtp-Offer"] = err_of(function() return rtp.offer(req) end),

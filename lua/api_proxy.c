@@ -1,0 +1,490 @@
+/* proxy.relay, proxy.forward and proxy.route: the C half. The prelude's
+ * Lua half (lua/lib/prelude.lua) walks the targets and waits; here are
+ * the steps: starting a relay (RFC 3261 §16.3 checks, the response
+ * context, §16.4 Route processing), one branch, the wait for the round's
+ * end, and what the script gets back. */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "host_private.h"
+
+static struct ms_lua_host *host(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* The request of a relay: the handler's own, still there. */
+static struct ms_lua_req *relay_req(lua_State *L, const char *fn)
+{
+	struct ms_lua_req *r = ms__lua_check_req(L, 1);
+	ms__lua_api_entry(L, r->h);
+	if (r->standalone || !r->m)
+		luaL_error(L, "%s: not the request of a running handler", fn);
+	if (!r->h->proxy)
+		luaL_error(L, "%s needs a server (the test harness of require \"moonsip\" has no network)",
+			   fn);
+	return r;
+}
+
+/* A response object for the script: 'text', or a response the proxy makes
+ * up for 'status' from the request. */
+static struct ms_lua_req *push_res(lua_State *L, struct ms_lua_req *r, unsigned status,
+				   const struct ms_str *text, const char *reason)
+{
+	if (text)
+		return ms__lua_new_standalone(L, r->h, text->s, text->len);
+	struct ms_buf b;
+	ms_buf_init(&b);
+	int rc = ms_build_response(&b, r->m, status, MS_STR_NULL, ms__lua_req_tag(r));
+	if (rc == 0 && reason)
+		rc = ms_build_header(&b, MS_STR("Warning"), (struct ms_str){ reason, strlen(reason) });
+	if (rc == 0)
+		rc = ms_build_end(&b, MS_STR_NULL, MS_STR_NULL);
+	if (rc < 0) {
+		ms_buf_free(&b);
+		luaL_error(L, "cannot make a %d response: %s", (int)status, ms_strerror(rc));
+	}
+	struct ms_lua_req *res = ms__lua_new_standalone(L, r->h, b.data, b.len);
+	ms_buf_free(&b);
+	return res;
+}
+
+/* Answers the request with 'code' made here: 'reason' as its phrase, and
+ * for a 420 the Proxy-Require tags in Unsupported (§16.3 step 6). */
+static int answer(struct ms_lua_req *r, unsigned code, const char *reason)
+{
+	struct ms_buf b;
+	ms_buf_init(&b);
+	int rc = ms_build_response(&b, r->m, code, (struct ms_str){ reason, strlen(reason) },
+				   ms__lua_req_tag(r));
+	for (const struct ms_hdr *x = ms_msg_hdr(r->m, MS_HDR_PROXY_REQUIRE); code == 420 && x && rc == 0;
+	     x = ms_msg_hdr_next(r->m, x))
+		rc = ms_build_header(&b, MS_STR("Unsupported"), x->value);
+	if (rc == 0)
+		rc = ms_build_end(&b, MS_STR_NULL, MS_STR_NULL);
+	if (rc == 0)
+		rc = ms__lua_send_answer(r, false, code, &b);
+	ms_buf_free(&b);
+	return rc;
+}
+
+/* Events of the response context --------------------------------------- */
+
+struct on_reply_arg {
+	struct ms_lua_req *r;
+	struct ms_msg *resp;
+	struct ms_buf *replace;
+};
+
+static void push_reply(lua_State *L, void *arg)
+{
+	struct on_reply_arg *a = arg;
+	ms__lua_new_standalone(L, a->r->h, a->resp->buf, a->resp->len);
+}
+
+static void after_reply(lua_State *L, void *arg)
+{
+	struct on_reply_arg *a = arg;
+	struct ms_lua_req *res = lua_touserdata(L, -1);
+	if (res && res->edits)
+		ms_buf_add(a->replace, res->edited_text.data, res->edited->len);
+}
+
+/* A provisional or 2xx on its way up: the script's on_reply may edit it. */
+static void on_response(struct ms_proxy_txn *t, unsigned branch, struct ms_msg *resp, struct ms_buf *replace,
+			void *arg)
+{
+	struct ms_lua_call *c = arg;
+	struct ms_lua_req *r = c->req;
+	(void)t;
+	(void)branch;
+	if (r->on_reply == LUA_NOREF)
+		return;
+	struct on_reply_arg a = { r, resp, replace };
+	ms__lua_callback(c, r->on_reply, push_reply, after_reply, &a);
+}
+
+/* The round ended: the waiting handler goes on with the response. */
+static void on_done(struct ms_proxy_txn *t, unsigned status, const struct ms_str *text, void *arg)
+{
+	struct ms_lua_call *c = arg;
+	struct ms_lua_req *r = c->req;
+	(void)t;
+	r->relay_status = status;
+	if (status < 300) { /* it went up already */
+		r->status = status;
+		r->st = NULL;
+	}
+	if (!r->waiting)
+		return;
+	r->waiting = false;
+	push_res(c->co, r, status, text, status == 408 && !text ? "no branch answered in time" : NULL);
+	ms__lua_resume(c, 1);
+}
+
+/* core.relay_start(req, on_reply): true to go on, or the answer already
+ * given (§16.3 refusals; a CANCEL that came first: 487). */
+static int relay_start(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.relay");
+	struct ms_lua_host *h = host(L);
+	if (!r->needs_answer || r->m->method == MS_METHOD_CANCEL)
+		return luaL_error(L,
+				  "proxy.relay: a%s is not relayed with a transaction (use proxy.route or "
+				  "proxy.forward)",
+				  r->m->method == MS_METHOD_ACK ? "n ACK" : " CANCEL");
+	if (r->cancelled || (r->ptxn && ms_proxy_txn_cancelled(r->ptxn))) {
+		push_res(L, r, 487, NULL, NULL);
+		return 1;
+	}
+	if (r->status >= 200)
+		return luaL_error(L, "proxy.relay: the request was already answered with %d", (int)r->status);
+	if (!r->ptxn) {
+		const char *reason;
+		unsigned code = ms_proxy_validate(h->proxy, r->m, &reason);
+		if (code) {
+			int rc = answer(r, code, reason);
+			if (rc < 0)
+				return luaL_error(L, "proxy.relay: answering %d failed: %s", (int)code,
+						  ms_strerror(rc));
+			push_res(L, r, code, NULL, reason);
+			return 1;
+		}
+		static const struct ms_proxy_events ev = { on_response, on_done };
+		r->call = h->current;
+		if (ms_proxy_txn_new(&r->ptxn, h->proxy, r->st, r->m, &r->src, &ev, r->call) < 0)
+			return luaL_error(L, "proxy.relay: out of memory");
+	} else {
+		ms_proxy_txn_new_round(r->ptxn);
+	}
+	if (r->on_reply != LUA_NOREF)
+		luaL_unref(L, LUA_REGISTRYINDEX, r->on_reply);
+	r->on_reply = LUA_NOREF;
+	if (lua_isfunction(L, 2)) {
+		lua_pushvalue(L, 2);
+		r->on_reply = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	struct ms_edit e;
+	ms_edit_init(&e, ms__lua_req_view(L, r));
+	int gone = ms_proxy_preprocess(h->proxy, (struct ms_msg *)e.msg, &e);
+	if (gone > 0)
+		ms__lua_req_commit(L, r, &e, 0, "proxy.relay");
+	else
+		ms_edit_free(&e);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* core.branch_request(req, target): the request as a branch to 'target'
+ * would carry it (Request-URI set), a message object for on_branch. */
+static int branch_request(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.relay");
+	size_t len;
+	const char *target = luaL_checklstring(L, 2, &len);
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	struct ms_lua_req *b = ms__lua_new_standalone(L, r->h, m->buf, m->len);
+	struct ms_edit e;
+	ms_edit_init(&e, b->edited);
+	int rc = ms_edit_set_ruri(&e, (struct ms_str){ target, len });
+	if (rc == MS_EINVAL) {
+		ms_edit_free(&e);
+		return luaL_error(L, "proxy.relay: '%s' is not a URI a request can be sent to", target);
+	}
+	lua_replace(L, 1); /* the branch is now argument 1, as the commit wants */
+	ms__lua_req_commit(L, b, &e, rc, "proxy.relay");
+	lua_pushvalue(L, 1);
+	return 1;
+}
+
+/* Where a message object's next hop is: 0 with *dst, or MS_EAGAIN with the
+ * name to look up in *name and the port in dst. */
+static int hop_of(struct ms_msg *m, struct ms_txn_peer *dst, struct ms_str *name, uint16_t *port)
+{
+	struct ms_uri hop;
+	bool strict;
+	int rc = ms_proxy_route_hop(m, &hop, &strict);
+	if (rc == 0)
+		rc = ms_proxy_next_hop(&hop, dst, name);
+	*port = hop.port ? hop.port : dst->proto == MS_PROTO_TLS ? 5061 : 5060;
+	return rc;
+}
+
+/* The destination from a looked-up address (argument 'idx', "1.2.3.4" or
+ * "[::1]") when one is given: 1; 0 when not given. */
+static int looked_up(lua_State *L, int idx, struct ms_txn_peer *dst, uint16_t port)
+{
+	size_t len;
+	const char *a = lua_tolstring(L, idx, &len);
+	if (!a)
+		return 0;
+	if (ms_addr_set(&dst->addr, (struct ms_str){ a, len }, port) < 0)
+		luaL_error(L, "proxy: bad looked-up address '%s'", a);
+	return 1;
+}
+
+static const char *hop_error(int rc)
+{
+	return rc == MS_ENOTSUP    ? "a transport this server has no listener for"
+		: rc == MS_EINVAL  ? "the next hop is no SIP URI"
+		: rc == MS_EBADMSG ? "the Route header does not parse"
+				   : ms_strerror(rc);
+}
+
+/* core.branch_send(req, branch, record_route, timeout_s, headers..., addr):
+ * the branch's number; or "lookup", name, port when the next hop is a
+ * name (call again with the address); or nil and why it could not go. */
+static int branch_send(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.relay");
+	struct ms_lua_req *b = ms__lua_check_req(L, 2);
+	struct ms_txn_peer dst;
+	struct ms_str name;
+	uint16_t port;
+	int rc = hop_of(b->edited, &dst, &name, &port);
+	if (rc == MS_EAGAIN && looked_up(L, 5, &dst, port))
+		rc = 0;
+	if (rc == MS_EAGAIN) {
+		lua_pushliteral(L, "lookup");
+		lua_pushlstring(L, name.s, name.len);
+		lua_pushinteger(L, port);
+		return 3;
+	}
+	if (rc < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, hop_error(rc));
+		return 2;
+	}
+	struct ms_proxy_branch_opts o = {
+		.record_route = lua_toboolean(L, 3),
+		.timeout_ms = (uint32_t)(luaL_optnumber(L, 4, 0) * 1000),
+		.dst = &dst,
+	};
+	rc = ms_proxy_txn_branch(r->ptxn, b->edited->buf, b->edited->len, &o);
+	if (rc < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, rc == MS_ENOENT ? "no listener can reach the next hop" : ms_strerror(rc));
+		return 2;
+	}
+	lua_pushinteger(L, rc);
+	return 1;
+}
+
+/* core.relay_wait(req): the response of the round, now or when it ends. */
+static int relay_wait(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.relay");
+	struct ms_lua_host *h = host(L);
+	unsigned status;
+	struct ms_str text = ms_proxy_txn_best(r->ptxn, &status);
+	if (status) {
+		push_res(L, r, status, text.s ? &text : NULL, NULL);
+		return 1;
+	}
+	if (!ms_proxy_txn_pending(r->ptxn))
+		return luaL_error(L, "proxy.relay: no branch is running");
+	if (!h->current || h->current->co != L)
+		return luaL_error(L,
+				  "proxy.relay can only be called from a request handler (not from a "
+				  "coroutine of the script's own or the top level)");
+	r->waiting = true;
+	return lua_yield(L, 0);
+}
+
+/* core.relay_none(req, why): no branch could start: a 503 made up here,
+ * which goes up as 500 when the script does nothing more. */
+static int relay_none(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.relay");
+	const char *why = luaL_optstring(L, 2, "no target could be reached");
+	r->relay_status = 503;
+	push_res(L, r, 503, NULL, why);
+	return 1;
+}
+
+/* core.forward(req, target, addr): stateless (§16.11). true; or "lookup",
+ * name, port; or nil and why. */
+static int forward(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.forward");
+	size_t len;
+	const char *target = luaL_checklstring(L, 2, &len);
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	struct ms_edit e;
+	ms_edit_init(&e, m);
+	int gone = ms_proxy_preprocess(r->h->proxy, m, &e);
+	if (gone > 0)
+		ms__lua_req_commit(L, r, &e, 0, "proxy.forward");
+	else
+		ms_edit_free(&e);
+	m = ms__lua_req_view(L, r);
+	struct ms_lua_req *b = ms__lua_new_standalone(L, r->h, m->buf, m->len);
+	ms_edit_init(&e, b->edited);
+	if (ms_edit_set_ruri(&e, (struct ms_str){ target, len }) < 0) {
+		ms_edit_free(&e);
+		return luaL_error(L, "proxy.forward: '%s' is not a URI a request can be sent to", target);
+	}
+	lua_replace(L, 1);
+	ms__lua_req_commit(L, b, &e, 0, "proxy.forward");
+	struct ms_txn_peer dst;
+	struct ms_str name;
+	uint16_t port;
+	int rc = hop_of(b->edited, &dst, &name, &port);
+	if (rc == MS_EAGAIN && looked_up(L, 3, &dst, port))
+		rc = 0;
+	if (rc == MS_EAGAIN) {
+		lua_pushliteral(L, "lookup");
+		lua_pushlstring(L, name.s, name.len);
+		lua_pushinteger(L, port);
+		return 3;
+	}
+	if (rc == 0)
+		rc = ms_proxy_forward_stateless(r->h->proxy, b->edited, &dst);
+	if (rc < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, hop_error(rc));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* core.route_prepare(req): §16.4 on the request; then the URI it goes to
+ * (its Request-URI; the top Route decides the hop), or nil when nothing
+ * is left to route on (the Request-URI is this proxy and no Route). */
+static int route_prepare(lua_State *L)
+{
+	struct ms_lua_req *r = relay_req(L, "proxy.route");
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	struct ms_edit e;
+	ms_edit_init(&e, m);
+	int gone = ms_proxy_preprocess(r->h->proxy, m, &e);
+	if (gone > 0)
+		ms__lua_req_commit(L, r, &e, 0, "proxy.route");
+	else
+		ms_edit_free(&e);
+	m = ms__lua_req_view(L, r);
+	const struct ms_uri *u = ms_msg_ruri(m);
+	if (!u || (!ms_msg_hdr(m, MS_HDR_ROUTE) && ms_proxy_is_me(r->h->proxy, u)))
+		return 0;
+	lua_pushlstring(L, m->ruri_s.s, m->ruri_s.len);
+	return 1;
+}
+
+/* core.is_me(uri): whether a URI names this server (an address it listens
+ * on, or one of its --domain names). */
+static int is_me(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	const char *why;
+	struct ms_uri u;
+	if (!h->proxy)
+		return luaL_error(
+			L,
+			"proxy.is_me needs a server (the test harness of require \"moonsip\" has no "
+			"network)");
+	if (ms_uri_parse(&u, s, len, &why) < 0)
+		return luaL_error(L, "proxy.is_me: bad URI '%s': %s", s, why);
+	lua_pushboolean(L, ms_proxy_is_me(h->proxy, &u));
+	return 1;
+}
+
+/* Lookups ---------------------------------------------------------------- */
+
+static void on_addrs(int err, const struct sockaddr_storage *addrs, size_t n, void *arg)
+{
+	struct ms_lua_call *c = arg;
+	char a[MS_ADDR_STRLEN];
+	c->lookup = NULL;
+	if (err == 0 && n > 0) {
+		lua_pushstring(c->co, ms_addr_host(&addrs[0], a));
+		lua_pushnil(c->co);
+	} else {
+		lua_pushnil(c->co);
+		lua_pushstring(c->co,
+			       err == MS_ENOENT           ? "no such host"
+				       : err == MS_EAGAIN ? "the lookup timed out or failed for now"
+							  : ms_strerror(err));
+	}
+	ms__lua_resume(c, 2);
+}
+
+/* core.resolve(name, port): the first address ("1.2.3.4" or "[::1]"), or
+ * nil and why; the handler waits without blocking the loop. */
+static int resolve(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	size_t len;
+	const char *name = luaL_checklstring(L, 1, &len);
+	uint16_t port = (uint16_t)luaL_checkinteger(L, 2);
+	struct ms_lua_call *c = h->current;
+	if (!c || c->co != L)
+		return luaL_error(L, "a host name can only be looked up from a request handler");
+	if (!h->resolver && ms_resolver_new(&h->resolver, h->cfg.loop, 0) < 0)
+		return luaL_error(L, "cannot start the resolver");
+	int rc = ms_resolve(h->resolver, (struct ms_str){ name, len }, AF_UNSPEC, port, on_addrs, c,
+			    &c->lookup);
+	if (rc < 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "'%s' is not a host name", name);
+		return 2;
+	}
+	return lua_yield(L, 0);
+}
+
+/* The end of a handler ---------------------------------------------------- */
+
+void ms__lua_relay_finish(struct ms_lua_req *r)
+{
+	if (!r->ptxn)
+		return;
+	if (r->needs_answer && r->status < 200 && r->relay_status >= 300 && r->m) {
+		unsigned status;
+		ms_proxy_txn_best(r->ptxn, &status);
+		if (status >= 300 && ms_proxy_txn_forward(r->ptxn) == 0) {
+			r->status = status;
+			r->st = NULL;
+		} else if (!status) {
+			/* No branch could start: a 503 of ours goes up as 500. */
+			answer(r, 500, "Server Internal Error (no target could be reached)");
+		}
+	}
+	r->waiting = false;
+	ms_proxy_txn_free(r->ptxn);
+	r->ptxn = NULL;
+	if (r->on_reply != LUA_NOREF && r->call)
+		luaL_unref(r->call->g->L, LUA_REGISTRYINDEX, r->on_reply);
+	r->on_reply = LUA_NOREF;
+}
+
+bool ms__lua_relay_cancel(struct ms_lua_req *r)
+{
+	r->cancelled = true;
+	if (!r->ptxn)
+		return false;
+	ms_proxy_txn_cancel(r->ptxn);
+	return true;
+}
+
+void ms__lua_open_proxy(lua_State *L, struct ms_lua_host *h)
+{
+	static const luaL_Reg fns[] = {
+		{ "relay_start", relay_start },
+		{ "branch_request", branch_request },
+		{ "branch_send", branch_send },
+		{ "relay_wait", relay_wait },
+		{ "relay_none", relay_none },
+		{ "forward", forward },
+		{ "route_prepare", route_prepare },
+		{ "resolve", resolve },
+		{ "is_me", is_me },
+	};
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		lua_pushlightuserdata(L, h);
+		lua_pushcclosure(L, fns[i].func, 1);
+		lua_setfield(L, -2, fns[i].name);
+	}
+}
