@@ -29,7 +29,7 @@ static int log_line(lua_State *L)
 	size_t len;
 	const char *line = luaL_checklstring(L, 2, &len);
 	const struct ms_str *id = NULL;
-	if (h->current && h->current->req->m)
+	if (h->current && h->current->req && h->current->req->m)
 		id = ms_msg_call_id(h->current->req->m);
 	if (level < MS_LOG_ERROR || level > MS_LOG_DEBUG)
 		level = MS_LOG_INFO;
@@ -54,7 +54,15 @@ static void on_wake(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	c->sleeping = false;
-	ms__lua_resume(c, 0);
+	if (!ms__lua_task_replaced(c)) /* a task of a reloaded script ends here */
+		ms__lua_resume(c, 0);
+}
+
+/* ms.spawn(fn): fn runs in a coroutine of its own (a task), which may
+ * sleep and send requests; a reload ends the old script's tasks. */
+static int spawn(lua_State *L)
+{
+	return ms__lua_spawn(L, host(L));
 }
 
 /* Yields the request's coroutine to the loop for 'seconds'. */
@@ -85,7 +93,7 @@ void ms__lua_open_misc(lua_State *L, struct ms_lua_host *h)
 {
 	static const luaL_Reg fns[] = {
 		{ "log_enabled", log_enabled }, { "log", log_line },    { "now", now },
-		{ "sleep", sleep_for },         { "version", version },
+		{ "sleep", sleep_for },         { "version", version }, { "spawn", spawn },
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		lua_pushlightuserdata(L, h);

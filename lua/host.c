@@ -56,6 +56,7 @@ static int open_api(lua_State *L, struct ms_lua_host *h, char *err, size_t errle
 	ms__lua_open_misc(L, h);
 	ms__lua_open_store(L, h);
 	ms__lua_open_proxy(L, h);
+	ms__lua_open_uac(L, h);
 	if (lua_pcall(L, 1, 0, 0))
 		return fail(err, errlen, "prelude: ", lua_tostring(L, -1));
 	return 0;

@@ -31,7 +31,7 @@ void ms__lua_check_time(lua_State *L, struct ms_lua_host *h)
 
 static const char *call_id(struct ms_lua_req *r, int *len)
 {
-	const struct ms_str *id = r->m ? ms_msg_call_id(r->m) : NULL;
+	const struct ms_str *id = r && r->m ? ms_msg_call_id(r->m) : NULL;
 	*len = id ? (int)(id->len > 80 ? 80 : id->len) : 1;
 	return id ? id->s : "-";
 }
@@ -82,12 +82,28 @@ static void answer_500(struct ms_lua_call *c, const char *why)
 	r->st = NULL;
 }
 
+/* A task of ms.spawn ended: its error, if any, is logged. */
+static void task_end(struct ms_lua_call *c, int rc)
+{
+	struct ms_lua_gen *g = c->g;
+	if (rc == 0 || rc == LUA_YIELD)
+		return;
+	luaL_traceback(g->L, c->co, lua_tostring(c->co, -1), 0);
+	ms_log(g->h->cfg.log, MS_LOG_ERROR, "script error in a task of ms.spawn: %s", lua_tostring(g->L, -1));
+	lua_pop(g->L, 1);
+}
+
+/* Ends a call: its answer when it owes one, then its coroutine goes back
+ * to the pool (rc 0) or is dropped (an error, or LUA_YIELD for a task
+ * ended while it waited). */
 static void finish(struct ms_lua_call *c, int rc)
 {
 	struct ms_lua_gen *g = c->g;
 	struct ms_lua_host *h = g->h;
 	struct ms_lua_req *r = c->req;
-	if (rc != 0) {
+	if (!r)
+		task_end(c, rc);
+	else if (rc != 0) {
 		const char *msg = lua_tostring(c->co, -1);
 		if (!msg)
 			msg = lua_pushfstring(c->co, "(error object is a %s value)",
@@ -109,10 +125,14 @@ static void finish(struct ms_lua_call *c, int rc)
 	}
 	/* The request object may outlive the call in a script's global: it
 	 * keeps what was parsed and cached, and refuses the rest. */
-	if (r->m == r->borrowed)
+	if (r && r->m == r->borrowed)
 		r->m = NULL;
-	r->borrowed = NULL;
-	r->st = NULL;
+	if (r) {
+		r->borrowed = NULL;
+		r->st = NULL;
+	}
+	if (c->uac)
+		ms__lua_uac_abandon(c);
 	if (c->sleeping)
 		ev_timer_stop(h->cfg.loop, &c->timer);
 	if (c->lookup)
@@ -134,6 +154,53 @@ static void finish(struct ms_lua_call *c, int rc)
 	h->running--;
 	g->calls--;
 	ms__lua_gen_release(g);
+}
+
+static void task_start(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ms_lua_call *c = w->data;
+	(void)loop;
+	(void)revents;
+	c->sleeping = false;
+	ms__lua_resume(c, 0);
+}
+
+int ms__lua_spawn(lua_State *L, struct ms_lua_host *h)
+{
+	struct ms_lua_gen *g = h->cur;
+	if (!h->current || h->current->g != g)
+		return luaL_error(L,
+				  "ms.spawn can only be called from a request handler or a task (not at "
+				  "the top level: start the task on the first request)");
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	struct ms_lua_call *c = ms__calloc(1, sizeof *c);
+	if (!c)
+		return luaL_error(L, "ms.spawn: out of memory");
+	c->g = g;
+	c->co = lua_newthread(g->L);
+	c->co_ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
+	lua_pushvalue(L, 1);
+	lua_xmove(L, c->co, 1);
+	g->calls++;
+	h->running++;
+	c->next = h->calls;
+	if (c->next)
+		c->next->prev = c;
+	h->calls = c;
+	/* It starts from the loop, not inside the caller. */
+	ev_timer_init(&c->timer, task_start, 0, 0);
+	c->timer.data = c;
+	c->sleeping = true;
+	ev_timer_start(h->cfg.loop, &c->timer);
+	return 0;
+}
+
+bool ms__lua_task_replaced(struct ms_lua_call *c)
+{
+	if (c->req || c->g == c->g->h->cur)
+		return false;
+	finish(c, LUA_YIELD);
+	return true;
 }
 
 /* Runs function 'ref' with what 'push' pushes, outside the call's own
@@ -340,7 +407,7 @@ static bool cancel_matched(struct ms_lua_host *h, struct ms_stxn *st)
 	if (!inv || ms_stxn_status(inv) >= 200)
 		return true;
 	for (struct ms_lua_call *c = h->calls; c; c = c->next) {
-		if (c->req->st == inv) {
+		if (c->req && c->req->st == inv) {
 			/* A relayed INVITE: its branches are cancelled and the 487
 			 * comes back through them (§16.10). */
 			if (ms__lua_relay_cancel(c->req))

@@ -102,6 +102,7 @@ struct ms_lua_call {
 	ev_timer timer; /* ms.sleep */
 	bool sleeping;
 	struct ms_resolve *lookup; /* a next hop's name being looked up */
+	struct ms__lua_uac *uac;   /* a request of proxy.request waiting */
 };
 
 /* host_call.c */
@@ -127,6 +128,13 @@ static inline void ms__lua_api_entry(lua_State *L, struct ms_lua_host *h)
 		ms__lua_check_time(L, h);
 }
 uint64_t ms__lua_now_ns(void);
+/* ms.spawn: a task (a call without a request). A task of a replaced
+ * script is ended instead of resumed: true when it was. */
+int ms__lua_spawn(lua_State *L, struct ms_lua_host *h);
+bool ms__lua_task_replaced(struct ms_lua_call *c);
+/* api_uac.c: proxy.request's C half; a call ending while it waits. */
+void ms__lua_open_uac(lua_State *L, struct ms_lua_host *h);
+void ms__lua_uac_abandon(struct ms_lua_call *c);
 void ms__lua_callback(struct ms_lua_call *c, int ref, void (*push)(lua_State *, void *),
 		      void (*after)(lua_State *, void *), void *arg);
 void ms__lua_watchdog_start(struct ms_lua_host *h);

@@ -61,6 +61,12 @@ local ms = {
   end,
   store = core.store,
   version = core.version,
+  spawn = function(fn)
+    if type(fn) ~= "function" then
+      error(format("bad argument #1 to 'spawn' (function expected, got %s)", type(fn)), 2)
+    end
+    return core.spawn(fn)
+  end,
 }
 
 -- proxy -----------------------------------------------------------------
@@ -178,6 +184,30 @@ function proxy.forward(req, target)
     ok, name = core.forward(req, target, addr)
   end
   return ok, name
+end
+
+-- A request of this server's own (an OPTIONS probe, a MESSAGE), outside
+-- any dialog: waits for the final response (a 408 after opts.timeout
+-- seconds, or Timer F's 32) and returns it.
+function proxy.request(method, uri, opts)
+  local timeout = opts and opts.timeout
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout <= 0) then
+    error(format("proxy.request: option timeout must be a number of seconds > 0, not %s", tostring(timeout)), 2)
+  end
+  if type(method) ~= "string" then
+    error(format("bad argument #1 to 'proxy.request' (method expected, got %s)", type(method)), 2)
+  end
+  if type(uri) == "table" then uri = uri.text end
+  if type(uri) ~= "string" then
+    error(format("bad argument #2 to 'proxy.request' (URI expected, got %s)", type(uri)), 2)
+  end
+  local res, name, port = core.request_send(method, uri, timeout)
+  if res == "lookup" then
+    local addr, why = core.resolve(name, port)
+    if not addr then return nil, format("%s: %s", name, why) end
+    res, name = core.request_send(method, uri, timeout, addr)
+  end
+  return res, name
 end
 
 -- Whether a URI (a string or a URI object) names this server.
