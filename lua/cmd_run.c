@@ -63,7 +63,9 @@ static void usage(FILE *to)
 		"  --domain NAME         a host name that is this server, besides its addresses\n"
 		"                        (Route and Request-URI checks of the proxy; repeatable)\n"
 		"  --timer-c SECONDS     a relayed INVITE branch without a final answer this long is\n"
-		"                        cancelled (RFC 3261 Timer C, default 180)\n");
+		"                        cancelled (RFC 3261 Timer C, default 180)\n"
+		"  --t1 MS               RFC 3261 T1 (default 500): retransmissions, and Timer B and F\n"
+		"                        at 64*T1; shorter only on a LAN or in a lab\n");
 }
 
 /* A whole number in [min, max], or -1 with a message. */
@@ -94,9 +96,11 @@ static int set_number(struct run *r, const char *opt, const char *val)
 		r->cfg.stall_ms = (uint32_t)n * 1000;
 	else if (!strcmp(opt, "--timer-c") && (n = number(opt, val, 1, 86400)) >= 0)
 		r->timer_c_ms = (uint32_t)n * 1000;
+	else if (!strcmp(opt, "--t1") && (n = number(opt, val, 10, 60000)) >= 0)
+		r->cfg.t1 = (uint32_t)n;
 	else
 		return strcmp(opt, "--max-msg") && strcmp(opt, "--max-conns") && strcmp(opt, "--tcp-idle") &&
-				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c")
+				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c") && strcmp(opt, "--t1")
 			? 0
 			: -1;
 	return 1;

@@ -37,6 +37,9 @@ int ms_proxy_txn_new(struct ms_proxy_txn **out, struct ms_proxy *p, struct ms_st
 	if (st && t->invite) {
 		ms_stxn_set_cb(st, stxn_event, t);
 		t->st_held = true;
+		/* §16.2 step 3 (and §17.2.1): the caller stops retransmitting. */
+		if (ms_stxn_status(st) == 0)
+			ms_stxn_respond(st, 100, MS_STR("Trying"), MS_STR_NULL);
 	}
 	if (ev)
 		t->ev = *ev;

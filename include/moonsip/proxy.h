@@ -100,7 +100,8 @@ struct ms_proxy_events {
 };
 
 /* A response context for server transaction 'st' (NULL for a request fed
- * without a stack: nothing goes upstream) of request 'req' from 'src'. */
+ * without a stack: nothing goes upstream) of request 'req' from 'src'. An
+ * INVITE's transaction is answered 100 Trying at once (§16.2). */
 MS_API int ms_proxy_txn_new(struct ms_proxy_txn **out, struct ms_proxy *p, struct ms_stxn *st,
 			    struct ms_msg *req, const struct ms_txn_peer *src,
 			    const struct ms_proxy_events *ev, void *arg);

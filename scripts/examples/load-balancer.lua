@@ -39,14 +39,18 @@ local function probe_forever()
   end
 end
 
--- The live gateways, starting with the next in turn.
+-- The live gateways, starting with the next in turn; the turn moves past
+-- the one chosen.
 local function rotation()
-  local list = {}
+  local list, first = {}, nil
   for i = 0, #GATEWAYS - 1 do
-    local gw = GATEWAYS[(next_one - 1 + i) % #GATEWAYS + 1]
-    if alive[gw] ~= false then list[#list + 1] = gw end
+    local k = (next_one - 1 + i) % #GATEWAYS + 1
+    if alive[GATEWAYS[k]] ~= false then
+      list[#list + 1] = GATEWAYS[k]
+      first = first or k
+    end
   end
-  next_one = next_one % #GATEWAYS + 1
+  if first then next_one = first % #GATEWAYS + 1 end
   return list
 end
 

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""The proxy's refusals and its loop detection, seen from a UDP socket on
+127.0.0.1: `moonsip run scripts/default.lua` answers Max-Forwards 0 with
+483, a Proxy-Require with 420 and Unsupported, OPTIONS with Max-Forwards 0
+with 200 itself; a request whose fallback target is the proxy itself
+spirals once (a new Request-URI) and is then caught as a loop (482), with
+Max-Forwards going down on each pass. Then the load-balancer example
+against two gateways (moonsip instances with a small script) and a dead
+port: calls alternate between the live gateways and never go to the dead
+one once the probe has seen it.
+Usage: proxy_checks_test.py MOONSIP REPO_DIR PORT_OFFSET"""
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+
+import harness as h
+
+_n = [0]
+
+
+def request(method, ruri, port, extra=""):
+    _n[0] += 1
+    n = _n[0]
+    return (f"{method} {ruri} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-pc-{os.getpid()}-{n};rport\r\n"
+            f"From: <sip:caller@127.0.0.1>;tag=c{n}\r\n"
+            f"To: <{ruri}>\r\n"
+            f"Call-ID: pc-{os.getpid()}-{n}@127.0.0.1\r\n"
+            f"CSeq: 1 {method}\r\n"
+            f"Contact: <sip:caller@127.0.0.1:{port}>\r\n"
+            f"{extra}"
+            f"Content-Length: 0\r\n\r\n").encode()
+
+
+def final_answer(sock, deadline):
+    """The first final response on the socket (provisionals skipped)."""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            break
+        st = h.status_of(data)
+        if st and st >= 200:
+            return data
+    h.fail("no final response within the deadline")
+
+
+def header(msg, name):
+    m = re.search(rb"\r\n" + name.encode() + rb"[ \t]*:[ \t]*([^\r\n]*)", msg, re.I)
+    return m.group(1).decode() if m else None
+
+
+def ask(sock, proxy_port, data, wait=5):
+    sock.sendto(data, ("127.0.0.1", proxy_port))
+    ans = final_answer(sock, time.monotonic() + wait)
+    if method_of(data) == "INVITE" and h.status_of(ans) >= 300:
+        # the ACK for a non-2xx final is hop-by-hop: the proxy absorbs it
+        to = header(ans, "To")
+        ack = data.decode().split("\r\n")
+        ack[0] = ack[0].replace("INVITE", "ACK", 1)
+        ack = [("To: " + to) if l.startswith("To:") else l for l in ack]
+        ack = [l.replace("1 INVITE", "1 ACK") if l.startswith("CSeq:") else l for l in ack]
+        sock.sendto("\r\n".join(ack).encode(), ("127.0.0.1", proxy_port))
+    return ans
+
+
+def method_of(data):
+    return data.split(b" ", 1)[0].decode()
+
+
+def checks(binary, repo, port):
+    uac_port = port + 1
+    os.environ["MOONSIP_FALLBACK"] = f"sip:loop@127.0.0.1:{port}"
+    script = os.path.join(repo, "scripts", "default.lua")
+
+    def body(srv):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", uac_port))
+            # §16.3 step 3: Max-Forwards 0.
+            a = ask(s, port, request("INVITE", "sip:bob@192.0.2.1", uac_port, "Max-Forwards: 0\r\n"))
+            if h.status_of(a) != 483 or b" 483 Too Many Hops\r\n" not in a:
+                h.fail(f"Max-Forwards 0: expected 483 Too Many Hops, got {a[:200]!r}")
+            a = ask(s, port, request("OPTIONS", "sip:bob@192.0.2.1", uac_port, "Max-Forwards: 0\r\n"))
+            if h.status_of(a) != 200:
+                h.fail(f"OPTIONS with Max-Forwards 0: the proxy answers itself, got {a[:200]!r}")
+            # §16.3 step 6: Proxy-Require.
+            a = ask(s, port, request("INVITE", "sip:bob@192.0.2.1", uac_port,
+                                     "Max-Forwards: 70\r\nProxy-Require: foo, bar\r\n"))
+            if h.status_of(a) != 420 or header(a, "Unsupported") is None:
+                h.fail(f"Proxy-Require: expected 420 with Unsupported, got {a[:300]!r}")
+            uns = re.findall(rb"\r\nUnsupported: ([^\r\n]*)", a)
+            if sorted(uns) != [b"bar", b"foo"]:
+                h.fail(f"420 should list foo and bar in Unsupported, got {uns}")
+            line = a.split(b"\r\n")[0]
+            if b"Proxy-Require" not in line:
+                h.fail(f"420's reason phrase should say why: {line!r}")
+            # A spiral, then a loop: the fallback is the proxy itself.
+            a = ask(s, port, request("INVITE", f"sip:bob@127.0.0.1:{port}", uac_port, "Max-Forwards: 70\r\n"))
+            if h.status_of(a) != 482:
+                h.fail(f"a request relayed to the proxy itself: expected 482 after one spiral, got {a[:300]!r}")
+        log = srv.log()
+        # The first pass relayed (bob -> loop), the second too (a spiral:
+        # new Request-URI), the third was refused; the script logs each.
+        passes = log.count(f"INVITE to sip:loop@127.0.0.1:{port}: 482 Loop Detected")
+        if passes != 3:
+            h.fail(f"expected three passes through the script, each ending in 482, saw {passes}:\n" + log[-2000:])
+
+    h.serving(binary, [f"udp:127.0.0.1:{port}"], body, extra=[script])
+    print("proxy checks: 483, OPTIONS Max-Forwards 0, 420 with Unsupported, spiral then 482")
+
+
+GATEWAY = """
+-- A gateway for the load-balancer test: OPTIONS 200, INVITE 486 naming it.
+local NAME = os.getenv("GW_NAME")
+function on_request(req)
+  if req.method == "ACK" then return end
+  if req.method == "OPTIONS" then return req:reply(200) end
+  return req:reply(486, "Busy at " .. NAME)
+end
+"""
+
+
+def load_balancer(binary, repo, port):
+    gw1, gw2, dead, lb, uac_port = port + 2, port + 3, port + 4, port + 5, port + 6
+    with tempfile.TemporaryDirectory(prefix="moonsip-lb-") as work:
+        gw_script = os.path.join(work, "gw.lua")
+        with open(gw_script, "w") as f:
+            f.write(GATEWAY)
+        servers = []
+        try:
+            for name, p in (("one", gw1), ("two", gw2)):
+                os.environ["GW_NAME"] = name
+                servers.append(h.Server(binary, [f"udp:127.0.0.1:{p}"], extra=[gw_script]).start())
+            os.environ["GATEWAYS"] = f"sip:127.0.0.1:{gw1} sip:127.0.0.1:{dead} sip:127.0.0.1:{gw2}"
+            os.environ["PROBE_EVERY"] = "1"
+            lbs = h.Server(binary, [f"udp:127.0.0.1:{lb}"],
+                           extra=[os.path.join(repo, "scripts", "examples", "load-balancer.lua")]).start()
+            servers.append(lbs)
+            seen = []
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", uac_port))
+                # The first call starts the probe task; give it a round.
+                ask(s, lb, request("INVITE", f"sip:bob@127.0.0.1:{lb}", uac_port, "Max-Forwards: 70\r\n"))
+                time.sleep(1.5)
+                for _ in range(6):
+                    a = ask(s, lb, request("INVITE", f"sip:bob@127.0.0.1:{lb}", uac_port, "Max-Forwards: 70\r\n"))
+                    m = re.match(rb"SIP/2\.0 486 Busy at (\w+)", a)
+                    if not m:
+                        h.fail(f"expected a 486 from a gateway, got {a[:200]!r}")
+                    seen.append(m.group(1).decode())
+            if sorted(set(seen)) != ["one", "two"] or any(x == y for x, y in zip(seen, seen[1:])):
+                h.fail(f"calls should alternate between the live gateways: {seen}")
+            log = lbs.log()
+            if f"gateway sip:127.0.0.1:{dead} is down" not in log:
+                h.fail("the probe should have found the dead gateway:\n" + log[-2000:])
+            if log.count(f"sip:127.0.0.1:{dead} answered") > 0:
+                h.fail("a call went to the dead gateway after the probe:\n" + log[-2000:])
+            for srv in reversed(servers):
+                srv.stop()
+            servers = []
+        finally:
+            for srv in servers:
+                srv.kill()
+    print(f"load balancer: calls alternate {seen}, the dead gateway skipped")
+
+
+def main():
+    binary, repo, port = sys.argv[1], os.path.abspath(sys.argv[2]), h.ports(int(sys.argv[3]))
+    checks(binary, repo, port)
+    load_balancer(binary, repo, port)
+
+
+h.run_main(main)

@@ -1,0 +1,27 @@
+-- Test fixture for tests/integration/proxy_test.py: the callee's user part
+-- picks how the call is relayed to the SIPp UASs at UAS1 and UAS2 (URIs
+-- from the environment).
+local UAS1, UAS2 = os.getenv("UAS1"), os.getenv("UAS2")
+
+local routes = {
+  -- one target
+  bob = function(req) return proxy.relay(req, UAS1, { record_route = true }) end,
+  -- both at once
+  fork = function(req) return proxy.relay(req, { UAS1, UAS2 }, { record_route = true, parallel = true }) end,
+  -- UAS1 first (q 1.0), UAS2 when it fails (q 0.5)
+  serial = function(req)
+    return proxy.relay(req, { { uri = UAS2, q = 0.5 }, { uri = UAS1, q = 1.0 } }, { record_route = true })
+  end,
+  -- a branch may ring 2 s
+  short = function(req) return proxy.relay(req, UAS1, { record_route = true, timeout = 2 }) end,
+}
+
+function on_request(req)
+  if req.in_dialog then return proxy.route(req) end
+  if req.method == "ACK" then return end
+  if req.method == "CANCEL" then return req:reply(481) end
+  local route = routes[req.uri.user or ""]
+  if not route then return req:reply(404, "Not Found: no such test route") end
+  local res = route(req)
+  log.info("%s for %s: %d %s", req.method, req.uri.user, res.status, res.reason)
+end
