@@ -264,15 +264,33 @@ static bool is_ctype(const char *name, size_t nl)
 
 /* Header fields from a checked table: name = "value" or name = { "v1",
  * "v2" }. Returns the Content-Type given, for the body. */
+/* contacts = { "sip:a@x", ... }: Contact fields, a bare URI put in <> (a
+ * redirect, RFC 3261 §8.3). */
+static int add_contact(struct ms_buf *b, const char *v, size_t vl)
+{
+	if (memchr(v, '<', vl))
+		return ms_build_header(b, MS_STR("Contact"), (struct ms_str){ v, vl });
+	struct ms_buf c;
+	ms_buf_init(&c);
+	int rc = ms_buf_printf(&c, "<%.*s>", (int)vl, v);
+	if (rc == 0)
+		rc = ms_build_header(b, MS_STR("Contact"), (struct ms_str){ c.data, c.len });
+	ms_buf_free(&c);
+	return rc;
+}
+
 static int add_headers(lua_State *L, int idx, struct ms_buf *b, struct ms_str *ctype)
 {
 	int rc = 0;
 	for (lua_pushnil(L); rc == 0 && lua_next(L, idx); lua_pop(L, 1)) {
 		size_t nl, vl;
 		const char *name = lua_tolstring(L, -2, &nl);
+		bool contacts = nl == 8 && !memcmp(name, "contacts", 8);
 		if (lua_type(L, -1) != LUA_TTABLE) {
 			const char *v = lua_tolstring(L, -1, &vl);
-			if (is_ctype(name, nl))
+			if (contacts)
+				rc = add_contact(b, v, vl);
+			else if (is_ctype(name, nl))
 				*ctype = (struct ms_str){ v, vl };
 			else
 				rc = ms_build_header(b, (struct ms_str){ name, nl },
@@ -282,7 +300,9 @@ static int add_headers(lua_State *L, int idx, struct ms_buf *b, struct ms_str *c
 		for (int i = 1; rc == 0; i++) {
 			lua_rawgeti(L, -1, i);
 			const char *v = lua_tolstring(L, -1, &vl);
-			if (v)
+			if (v && contacts)
+				rc = add_contact(b, v, vl);
+			else if (v)
 				rc = ms_build_header(b, (struct ms_str){ name, nl },
 						     (struct ms_str){ v, vl });
 			lua_pop(L, 1);
@@ -338,6 +358,24 @@ static struct reply_args reply_args(lua_State *L)
 	return (struct reply_args){ (unsigned)code, t3 != LUA_TNIL, t4 != LUA_TNIL, t5 != LUA_TNIL };
 }
 
+/* RFC 3261 §12.1.1: a response that makes a dialog (101-299 to a request
+ * that can) carries the request's Record-Route, for the caller's route set. */
+static bool creates_dialog(const struct ms_msg *m, unsigned code)
+{
+	return code > 100 && code < 300 &&
+		(m->method == MS_METHOD_INVITE || m->method == MS_METHOD_SUBSCRIBE ||
+		 m->method == MS_METHOD_REFER);
+}
+
+static int copy_record_route(struct ms_msg *m, struct ms_buf *b)
+{
+	int rc = 0;
+	for (const struct ms_hdr *h = ms_msg_hdr(m, MS_HDR_RECORD_ROUTE); h && rc == 0;
+	     h = ms_msg_hdr_next(m, h))
+		rc = ms_build_header(b, MS_STR("Record-Route"), h->value);
+	return rc;
+}
+
 static int reply(lua_State *L, bool stateless)
 {
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
@@ -358,6 +396,8 @@ static int reply(lua_State *L, bool stateless)
 	struct ms_str ctype = MS_STR_NULL;
 	int rc = ms_build_response(&b, m, code, (struct ms_str){ reason, rl },
 				   code > 100 ? ms__lua_req_tag(r) : MS_STR_NULL);
+	if (rc == 0 && creates_dialog(m, code))
+		rc = copy_record_route(m, &b);
 	if (rc == 0 && a.headers)
 		rc = add_headers(L, 4, &b, &ctype);
 	if (rc == 0 && body && bl && !ctype.len)

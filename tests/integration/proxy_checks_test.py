@@ -4,7 +4,8 @@
 483, a Proxy-Require with 420 and Unsupported, OPTIONS with Max-Forwards 0
 with 200 itself; a request whose fallback target is the proxy itself
 spirals once (a new Request-URI) and is then caught as a loop (482), with
-Max-Forwards going down on each pass. Then the load-balancer example
+Max-Forwards going down on each pass. A parallel fork where both phones
+answer 200: both reach the caller. Then the load-balancer example
 against two gateways (moonsip instances with a small script) and a dead
 port: calls alternate between the live gateways and never go to the dead
 one once the probe has seen it.
@@ -168,10 +169,82 @@ def load_balancer(binary, repo, port):
     print(f"load balancer: calls alternate {seen}, the dead gateway skipped")
 
 
+PHONE = """
+-- A phone for the fork test: answers every INVITE 200 at once, logs ACKs.
+local NAME, PORT = os.getenv("PHONE_NAME"), os.getenv("PHONE_PORT")
+function on_request(req)
+  if req.method == "ACK" then log.info("ACK for %s", NAME); return end
+  if req.method == "INVITE" then
+    return req:reply(200, "OK at " .. NAME, { Contact = "<sip:" .. NAME .. "@127.0.0.1:" .. PORT .. ">" })
+  end
+  return req:reply(200)
+end
+"""
+
+
+def both_answer(binary, repo, port):
+    """A parallel fork where both phones answer 200 at once: both 2xx reach
+    the caller (RFC 3261 §16.7 step 5), each a dialog of its own; the ACK
+    for each goes to its phone through the proxy."""
+    proxy, ph1, ph2, uac_port = port + 2, port + 3, port + 4, port + 6
+    with tempfile.TemporaryDirectory(prefix="moonsip-fork-") as work:
+        script = os.path.join(work, "phone.lua")
+        with open(script, "w") as f:
+            f.write(PHONE)
+        servers = []
+        try:
+            for name, p in (("one", ph1), ("two", ph2)):
+                os.environ["PHONE_NAME"], os.environ["PHONE_PORT"] = name, str(p)
+                servers.append(h.Server(binary, [f"udp:127.0.0.1:{p}"], extra=[script]).start())
+            os.environ["UAS1"], os.environ["UAS2"] = f"sip:127.0.0.1:{ph1}", f"sip:127.0.0.1:{ph2}"
+            routes = os.path.join(repo, "tests", "integration", "scripts", "proxy_routes.lua")
+            prx = h.Server(binary, [f"udp:127.0.0.1:{proxy}"], extra=[routes]).start()
+            servers.append(prx)
+            oks = {}
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", uac_port))
+                inv = request("INVITE", f"sip:fork@127.0.0.1:{proxy}", uac_port, "Max-Forwards: 70\r\n")
+                s.sendto(inv, ("127.0.0.1", proxy))
+                deadline = time.monotonic() + 3
+                while time.monotonic() < deadline and len(oks) < 2:
+                    s.settimeout(max(0.01, deadline - time.monotonic()))
+                    try:
+                        data = s.recv(65536)
+                    except socket.timeout:
+                        break
+                    if h.status_of(data) == 200:
+                        oks[header(data, "To")] = data
+                if len(oks) != 2:
+                    h.fail(f"expected two 200s with different To tags, got {list(oks)}")
+                for to, ok in oks.items():
+                    rr = header(ok, "Record-Route")
+                    contact = re.search(r"<([^>]*)>", header(ok, "Contact")).group(1)
+                    ack = inv.decode().split("\r\n")
+                    ack[0] = f"ACK {contact} SIP/2.0"
+                    ack = [("To: " + to) if l.startswith("To:") else l for l in ack]
+                    ack = [l.replace("1 INVITE", "1 ACK") if l.startswith("CSeq:") else l for l in ack]
+                    ack = [l.replace(";branch=", ";branch=ack") if l.startswith("Via:") else l for l in ack]
+                    ack.insert(1, f"Route: {rr}")
+                    s.sendto("\r\n".join(ack).encode(), ("127.0.0.1", proxy))
+            time.sleep(0.5)
+            for name, srv in (("one", servers[0]), ("two", servers[1])):
+                if f"ACK for {name}" not in srv.log():
+                    h.fail(f"phone {name} never got its ACK through the proxy:\n" + srv.log()[-1500:]
+                           + "\n--- proxy ---\n" + prx.log()[-3000:])
+            for srv in reversed(servers):
+                srv.stop()
+            servers = []
+        finally:
+            for srv in servers:
+                srv.kill()
+    print("parallel fork, both answer: two 200s reached the caller, each ACK reached its phone")
+
+
 def main():
     binary, repo, port = sys.argv[1], os.path.abspath(sys.argv[2]), h.ports(int(sys.argv[3]))
     checks(binary, repo, port)
     load_balancer(binary, repo, port)
+    both_answer(binary, repo, port)
 
 
 h.run_main(main)

@@ -617,6 +617,15 @@ def self_test(keep=False):
         _expect(run.uas.rc == 0 and run.uas.ok == 1, "the UAS should not notice the UAC's verdict", run)
         print("486 through Kamailio: uac-expect-fail passes with -key expected 486, fails with 600", flush=True)
 
+        # requests the proxy refuses itself: Max-Forwards 0 gives 483, nothing reaches the UAS
+        run = run_calls(proxy, Peer("uac-expect-fail.xml", uac_port,
+                                    ["-key", "expected", "483", "-set", "max_forwards", "0"]),
+                        Peer("uas-busy.xml", uas_port), calls=1, stop_uas=True, keep=keep)
+        run.check(allow_stopped=True)
+        _expect(run.uac.log.count("final response 483, as expected") == 1 and not run.uas.messages,
+                "Max-Forwards 0: expected 483 from the proxy and nothing at the UAS", run)
+        print("Max-Forwards 0 through Kamailio: 483, the UAS saw nothing", flush=True)
+
         # 4. the callee hangs up: the BYE goes through the proxy the other way
         run = run_calls(proxy, Peer("uac-rr-wait.xml", uac_port), Peer("uas-rr-bye.xml", uas_port),
                         calls=2, keep=keep).check()

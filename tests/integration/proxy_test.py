@@ -95,6 +95,23 @@ def basic(env, transport, uas_transport=None):
           f"{len(inv[0].values('Record-Route'))} Record-Route")
 
 
+def edited(env):
+    """opts.headers, on_branch and on_reply: the UAS saw the branch as the
+    script edited it, the UAC the 180 and 200 as the script edited them."""
+    p = env["port"]
+    prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", "")
+    run = pp.run_calls(("127.0.0.1", p), uac=pp.Peer("uac-rr.xml", p + 3, ["-d", "100"], service="edit"),
+                       uas=pp.Peer("uas-rr.xml", p + 1), calls=1).check()
+    inv = run.uas.received("INVITE")[0]
+    expect(inv.header("X-Added") == "by-relay" and inv.header("X-Branch") == "1",
+           f"the INVITE at the UAS should carry X-Added and X-Branch: {inv.text[:600]}", run)
+    for code in (180, 200):
+        r = run.uac.received(status=code, cseq="INVITE")
+        expect(r and r[0].header("X-Reply") == f"{code} seen", f"the {code} at the UAC should carry X-Reply", run)
+    prx.stop()
+    print("edits: the branch had the script's headers, the 180 and 200 the on_reply header")
+
+
 def bye_from_callee(env):
     p, paddr = env["port"], env["paddr"]
     prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", "")
@@ -165,6 +182,7 @@ def cases():
     basic(env, "tcp")
     basic(env, "udp", "tcp")
     bye_from_callee(env)
+    edited(env)
     cancel(env)
     fork_first_200(env)
     serial_on_busy(env)

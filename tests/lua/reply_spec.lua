@@ -51,6 +51,27 @@ describe("req:reply", function()
     assert.equals("1", a.headers["x-a"])
   end)
 
+  it("copies Record-Route into the 1xx and 2xx of an INVITE, not into a failure (RFC 3261 12.1.1)", function()
+    local function invite(case)
+      return t:request{ method = "INVITE", uri = "sip:bob@example.org",
+        headers = { ["X-Case"] = case, "Record-Route: <sip:p1.example.net;lr>", "Record-Route: <sip:p2.example.net;lr>" } }
+    end
+    local a = invite("provisional")
+    assert.equals(3, #a)
+    for i = 1, 3 do
+      assert.same({ "<sip:p1.example.net;lr>", "<sip:p2.example.net;lr>" }, a[i].all_headers["record-route"])
+    end
+    assert.is_nil(invite("reason")[1].headers["record-route"]) -- 486
+    assert.is_nil(run("standard")[1].headers["record-route"])  -- a MESSAGE makes no dialog
+  end)
+
+  it("makes a redirect from contacts: a Contact field each, bare URIs in <>", function()
+    local a = run("redirect")[1]
+    assert.equals(302, a.status)
+    assert.equals("Moved Temporarily", a.reason)
+    assert.same({ "<sip:alice@192.0.2.1>", "<sip:alice@192.0.2.2>;q=0.5" }, a.all_headers["contact"])
+  end)
+
   it("sends a body with its Content-Type and Content-Length", function()
     local a = run("body")[1]
     assert.equals("hello body", a.body)

@@ -12,6 +12,20 @@ local routes = {
   serial = function(req)
     return proxy.relay(req, { { uri = UAS2, q = 0.5 }, { uri = UAS1, q = 1.0 } }, { record_route = true })
   end,
+  -- the branch and the responses edited on their way
+  edit = function(req)
+    local n = 0
+    return proxy.relay(req, UAS1, {
+      record_route = true,
+      headers = { ["X-Added"] = "by-relay" },
+      on_branch = function(b)
+        n = n + 1
+        b:set_header("X-Branch", tostring(n))
+        b:remove_header("Subject")
+      end,
+      on_reply = function(res) res:add_header("X-Reply", res.status .. " seen") end,
+    })
+  end,
   -- a branch may ring 2 s
   short = function(req) return proxy.relay(req, UAS1, { record_route = true, timeout = 2 }) end,
 }

@@ -8,6 +8,9 @@ cases.headers = function(req)
   return req:reply(200, "OK", { ["X-One"] = "1", ["X-Many"] = { "a", "b", "c" }, ["X-Num"] = 7 })
 end
 cases.headers_no_reason = function(req) return req:reply(202, { ["X-A"] = "1" }) end
+cases.redirect = function(req)
+  return req:reply(302, nil, { contacts = { "sip:alice@192.0.2.1", "<sip:alice@192.0.2.2>;q=0.5" } })
+end
 cases.body = function(req)
   return req:reply(200, "OK", { ["Content-Type"] = "text/plain" }, "hello body")
 end
