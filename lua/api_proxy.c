@@ -69,6 +69,47 @@ static int answer(struct ms_lua_req *r, unsigned code, const char *reason)
 	return rc;
 }
 
+/* §16.4 on the request: our own Route values out (the request's view is
+ * edited when there were any). */
+static void preprocess(lua_State *L, struct ms_lua_req *r, const char *fn)
+{
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	struct ms_edit e;
+	ms_edit_init(&e, m);
+	if (ms_proxy_preprocess(r->h->proxy, m, &e) > 0)
+		ms__lua_req_commit(L, r, &e, 0, fn);
+	else
+		ms_edit_free(&e);
+}
+
+/* A copy of the request with 'target' as its Request-URI, as a message
+ * object, which becomes argument 1 (for the commit's error messages). */
+static struct ms_lua_req *with_target(lua_State *L, struct ms_lua_req *r, const char *fn)
+{
+	size_t len;
+	const char *target = luaL_checklstring(L, 2, &len);
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	struct ms_lua_req *b = ms__lua_new_standalone(L, r->h, m->buf, m->len);
+	struct ms_edit e;
+	ms_edit_init(&e, b->edited);
+	int rc = ms_edit_set_ruri(&e, (struct ms_str){ target, len });
+	if (rc == MS_EINVAL) {
+		ms_edit_free(&e);
+		luaL_error(L, "%s: '%s' is not a URI a request can be sent to", fn, target);
+	}
+	lua_replace(L, 1);
+	ms__lua_req_commit(L, b, &e, rc, fn);
+	return b;
+}
+
+int ms__lua_push_lookup(lua_State *L, struct ms_str name, uint16_t port)
+{
+	lua_pushliteral(L, "lookup");
+	lua_pushlstring(L, name.s, name.len);
+	lua_pushinteger(L, port);
+	return 3;
+}
+
 /* Events of the response context --------------------------------------- */
 
 struct on_reply_arg {
@@ -165,13 +206,7 @@ static int relay_start(lua_State *L)
 		lua_pushvalue(L, 2);
 		r->on_reply = luaL_ref(L, LUA_REGISTRYINDEX);
 	}
-	struct ms_edit e;
-	ms_edit_init(&e, ms__lua_req_view(L, r));
-	int gone = ms_proxy_preprocess(h->proxy, (struct ms_msg *)e.msg, &e);
-	if (gone > 0)
-		ms__lua_req_commit(L, r, &e, 0, "proxy.relay");
-	else
-		ms_edit_free(&e);
+	preprocess(L, r, "proxy.relay");
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -180,20 +215,7 @@ static int relay_start(lua_State *L)
  * would carry it (Request-URI set), a message object for on_branch. */
 static int branch_request(lua_State *L)
 {
-	struct ms_lua_req *r = relay_req(L, "proxy.relay");
-	size_t len;
-	const char *target = luaL_checklstring(L, 2, &len);
-	struct ms_msg *m = ms__lua_req_view(L, r);
-	struct ms_lua_req *b = ms__lua_new_standalone(L, r->h, m->buf, m->len);
-	struct ms_edit e;
-	ms_edit_init(&e, b->edited);
-	int rc = ms_edit_set_ruri(&e, (struct ms_str){ target, len });
-	if (rc == MS_EINVAL) {
-		ms_edit_free(&e);
-		return luaL_error(L, "proxy.relay: '%s' is not a URI a request can be sent to", target);
-	}
-	lua_replace(L, 1); /* the branch is now argument 1, as the commit wants */
-	ms__lua_req_commit(L, b, &e, rc, "proxy.relay");
+	with_target(L, relay_req(L, "proxy.relay"), "proxy.relay");
 	lua_pushvalue(L, 1);
 	return 1;
 }
@@ -245,12 +267,8 @@ static int branch_send(lua_State *L)
 	int rc = hop_of(b->edited, &dst, &name, &port);
 	if (rc == MS_EAGAIN && looked_up(L, 5, &dst, port))
 		rc = 0;
-	if (rc == MS_EAGAIN) {
-		lua_pushliteral(L, "lookup");
-		lua_pushlstring(L, name.s, name.len);
-		lua_pushinteger(L, port);
-		return 3;
-	}
+	if (rc == MS_EAGAIN)
+		return ms__lua_push_lookup(L, name, port);
 	if (rc < 0) {
 		lua_pushnil(L);
 		lua_pushstring(L, hop_error(rc));
@@ -308,37 +326,16 @@ static int relay_none(lua_State *L)
 static int forward(lua_State *L)
 {
 	struct ms_lua_req *r = relay_req(L, "proxy.forward");
-	size_t len;
-	const char *target = luaL_checklstring(L, 2, &len);
-	struct ms_msg *m = ms__lua_req_view(L, r);
-	struct ms_edit e;
-	ms_edit_init(&e, m);
-	int gone = ms_proxy_preprocess(r->h->proxy, m, &e);
-	if (gone > 0)
-		ms__lua_req_commit(L, r, &e, 0, "proxy.forward");
-	else
-		ms_edit_free(&e);
-	m = ms__lua_req_view(L, r);
-	struct ms_lua_req *b = ms__lua_new_standalone(L, r->h, m->buf, m->len);
-	ms_edit_init(&e, b->edited);
-	if (ms_edit_set_ruri(&e, (struct ms_str){ target, len }) < 0) {
-		ms_edit_free(&e);
-		return luaL_error(L, "proxy.forward: '%s' is not a URI a request can be sent to", target);
-	}
-	lua_replace(L, 1);
-	ms__lua_req_commit(L, b, &e, 0, "proxy.forward");
+	preprocess(L, r, "proxy.forward");
+	struct ms_lua_req *b = with_target(L, r, "proxy.forward");
 	struct ms_txn_peer dst;
 	struct ms_str name;
 	uint16_t port;
 	int rc = hop_of(b->edited, &dst, &name, &port);
 	if (rc == MS_EAGAIN && looked_up(L, 3, &dst, port))
 		rc = 0;
-	if (rc == MS_EAGAIN) {
-		lua_pushliteral(L, "lookup");
-		lua_pushlstring(L, name.s, name.len);
-		lua_pushinteger(L, port);
-		return 3;
-	}
+	if (rc == MS_EAGAIN)
+		return ms__lua_push_lookup(L, name, port);
 	if (rc == 0)
 		rc = ms_proxy_forward_stateless(r->h->proxy, b->edited, &dst);
 	if (rc < 0) {
@@ -356,15 +353,8 @@ static int forward(lua_State *L)
 static int route_prepare(lua_State *L)
 {
 	struct ms_lua_req *r = relay_req(L, "proxy.route");
+	preprocess(L, r, "proxy.route");
 	struct ms_msg *m = ms__lua_req_view(L, r);
-	struct ms_edit e;
-	ms_edit_init(&e, m);
-	int gone = ms_proxy_preprocess(r->h->proxy, m, &e);
-	if (gone > 0)
-		ms__lua_req_commit(L, r, &e, 0, "proxy.route");
-	else
-		ms_edit_free(&e);
-	m = ms__lua_req_view(L, r);
 	const struct ms_uri *u = ms_msg_ruri(m);
 	if (!u || (!ms_msg_hdr(m, MS_HDR_ROUTE) && ms_proxy_is_me(r->h->proxy, u)))
 		return 0;

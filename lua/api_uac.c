@@ -134,12 +134,8 @@ static int request_send(lua_State *L)
 	const char *addr = lua_tolstring(L, 4, &alen);
 	if (rc == MS_EAGAIN && addr && ms_addr_set(&dst.addr, (struct ms_str){ addr, alen }, port) == 0)
 		rc = 0;
-	if (rc == MS_EAGAIN) {
-		lua_pushliteral(L, "lookup");
-		lua_pushlstring(L, name.s, name.len);
-		lua_pushinteger(L, port);
-		return 3;
-	}
+	if (rc == MS_EAGAIN)
+		return ms__lua_push_lookup(L, name, port);
 	struct ms_buf head, via;
 	ms_buf_init(&head);
 	ms_buf_init(&via);

@@ -161,6 +161,9 @@ struct ms_str ms__lua_req_tag(struct ms_lua_req *r);
  * of a handler's relay (its best response forwarded when the script gave
  * none, the context let go); a CANCEL for a relayed INVITE. */
 void ms__lua_open_proxy(lua_State *L, struct ms_lua_host *h);
+/* Returns "lookup", name, port: the caller looks the name up and calls
+ * again with the address. */
+int ms__lua_push_lookup(lua_State *L, struct ms_str name, uint16_t port);
 void ms__lua_relay_finish(struct ms_lua_req *r);
 bool ms__lua_relay_cancel(struct ms_lua_req *r);
 /* api_edit.c: applies an edit made on the request's view (a Lua error
