@@ -156,6 +156,17 @@ static void finish(struct ms_lua_call *c, int rc)
 	ms__lua_gen_release(g);
 }
 
+/* A new call joins its state's count and the host's list of running ones. */
+static void link_call(struct ms_lua_host *h, struct ms_lua_call *c)
+{
+	c->g->calls++;
+	h->running++;
+	c->next = h->calls;
+	if (c->next)
+		c->next->prev = c;
+	h->calls = c;
+}
+
 static void task_start(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ms_lua_call *c = w->data;
@@ -181,12 +192,7 @@ int ms__lua_spawn(lua_State *L, struct ms_lua_host *h)
 	c->co_ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
 	lua_pushvalue(L, 1);
 	lua_xmove(L, c->co, 1);
-	g->calls++;
-	h->running++;
-	c->next = h->calls;
-	if (c->next)
-		c->next->prev = c;
-	h->calls = c;
+	link_call(h, c);
 	/* It starts from the loop, not inside the caller. */
 	ev_timer_init(&c->timer, task_start, 0, 0);
 	c->timer.data = c;
@@ -295,12 +301,7 @@ void ms__lua_start(struct ms_lua_host *h, struct ms_stxn *st, struct ms_msg *m, 
 	}
 	lua_rawgeti(c->co, LUA_REGISTRYINDEX, g->on_request);
 	c->req = new_req(c->co, h, st, m, src);
-	g->calls++;
-	h->running++;
-	c->next = h->calls;
-	if (c->next)
-		c->next->prev = c;
-	h->calls = c;
+	link_call(h, c);
 	/* Still waiting when the stack's callback returns: the request's
 	 * bytes, lent for the callback, are copied now. */
 	struct ms_lua_req *r = c->req;

@@ -10,6 +10,7 @@ against two gateways (moonsip instances with a small script) and a dead
 port: calls alternate between the live gateways and never go to the dead
 one once the probe has seen it.
 Usage: proxy_checks_test.py MOONSIP REPO_DIR PORT_OFFSET"""
+import contextlib
 import os
 import re
 import socket
@@ -114,9 +115,36 @@ def checks(binary, repo, port):
     print("proxy checks: 483, OPTIONS Max-Forwards 0, 420 with Unsupported, spiral then 482")
 
 
+@contextlib.contextmanager
+def peers(binary, script, named_ports):
+    """moonsip peers running `script` (Lua text), one per (name, port), with
+    PEER_NAME and PEER_PORT in their environment. Yields the list of
+    servers; more may be appended. Those still in it at the end are killed
+    (a test stops the ones it checks)."""
+    with tempfile.TemporaryDirectory(prefix="moonsip-peers-") as work:
+        path = os.path.join(work, "peer.lua")
+        with open(path, "w") as f:
+            f.write(script)
+        servers = []
+        try:
+            for name, p in named_ports:
+                os.environ["PEER_NAME"], os.environ["PEER_PORT"] = name, str(p)
+                servers.append(h.Server(binary, [f"udp:127.0.0.1:{p}"], extra=[path]).start())
+            yield servers
+        finally:
+            for srv in servers:
+                srv.kill()
+
+
+def stop_all(servers):
+    for srv in reversed(servers):
+        srv.stop()
+    servers.clear()
+
+
 GATEWAY = """
 -- A gateway for the load-balancer test: OPTIONS 200, INVITE 486 naming it.
-local NAME = os.getenv("GW_NAME")
+local NAME = os.getenv("PEER_NAME")
 function on_request(req)
   if req.method == "ACK" then return end
   if req.method == "OPTIONS" then return req:reply(200) end
@@ -127,51 +155,38 @@ end
 
 def load_balancer(binary, repo, port):
     gw1, gw2, dead, lb, uac_port = port + 2, port + 3, port + 4, port + 5, port + 6
-    with tempfile.TemporaryDirectory(prefix="moonsip-lb-") as work:
-        gw_script = os.path.join(work, "gw.lua")
-        with open(gw_script, "w") as f:
-            f.write(GATEWAY)
-        servers = []
-        try:
-            for name, p in (("one", gw1), ("two", gw2)):
-                os.environ["GW_NAME"] = name
-                servers.append(h.Server(binary, [f"udp:127.0.0.1:{p}"], extra=[gw_script]).start())
-            os.environ["GATEWAYS"] = f"sip:127.0.0.1:{gw1} sip:127.0.0.1:{dead} sip:127.0.0.1:{gw2}"
-            os.environ["PROBE_EVERY"] = "1"
-            lbs = h.Server(binary, [f"udp:127.0.0.1:{lb}"],
-                           extra=[os.path.join(repo, "scripts", "examples", "load-balancer.lua")]).start()
-            servers.append(lbs)
-            seen = []
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.bind(("127.0.0.1", uac_port))
-                # The first call starts the probe task; give it a round.
-                ask(s, lb, request("INVITE", f"sip:bob@127.0.0.1:{lb}", uac_port, "Max-Forwards: 70\r\n"))
-                time.sleep(1.5)
-                for _ in range(6):
-                    a = ask(s, lb, request("INVITE", f"sip:bob@127.0.0.1:{lb}", uac_port, "Max-Forwards: 70\r\n"))
-                    m = re.match(rb"SIP/2\.0 486 Busy at (\w+)", a)
-                    if not m:
-                        h.fail(f"expected a 486 from a gateway, got {a[:200]!r}")
-                    seen.append(m.group(1).decode())
-            if sorted(set(seen)) != ["one", "two"] or any(x == y for x, y in zip(seen, seen[1:])):
-                h.fail(f"calls should alternate between the live gateways: {seen}")
-            log = lbs.log()
-            if f"gateway sip:127.0.0.1:{dead} is down" not in log:
-                h.fail("the probe should have found the dead gateway:\n" + log[-2000:])
-            if log.count(f"sip:127.0.0.1:{dead} answered") > 0:
-                h.fail("a call went to the dead gateway after the probe:\n" + log[-2000:])
-            for srv in reversed(servers):
-                srv.stop()
-            servers = []
-        finally:
-            for srv in servers:
-                srv.kill()
+    with peers(binary, GATEWAY, (("one", gw1), ("two", gw2))) as servers:
+        os.environ["GATEWAYS"] = f"sip:127.0.0.1:{gw1} sip:127.0.0.1:{dead} sip:127.0.0.1:{gw2}"
+        os.environ["PROBE_EVERY"] = "1"
+        lbs = h.Server(binary, [f"udp:127.0.0.1:{lb}"],
+                       extra=[os.path.join(repo, "scripts", "examples", "load-balancer.lua")]).start()
+        servers.append(lbs)
+        seen = []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", uac_port))
+            # The first call starts the probe task; give it a round.
+            ask(s, lb, request("INVITE", f"sip:bob@127.0.0.1:{lb}", uac_port, "Max-Forwards: 70\r\n"))
+            time.sleep(1.5)
+            for _ in range(6):
+                a = ask(s, lb, request("INVITE", f"sip:bob@127.0.0.1:{lb}", uac_port, "Max-Forwards: 70\r\n"))
+                m = re.match(rb"SIP/2\.0 486 Busy at (\w+)", a)
+                if not m:
+                    h.fail(f"expected a 486 from a gateway, got {a[:200]!r}")
+                seen.append(m.group(1).decode())
+        if sorted(set(seen)) != ["one", "two"] or any(x == y for x, y in zip(seen, seen[1:])):
+            h.fail(f"calls should alternate between the live gateways: {seen}")
+        log = lbs.log()
+        if f"gateway sip:127.0.0.1:{dead} is down" not in log:
+            h.fail("the probe should have found the dead gateway:\n" + log[-2000:])
+        if log.count(f"sip:127.0.0.1:{dead} answered") > 0:
+            h.fail("a call went to the dead gateway after the probe:\n" + log[-2000:])
+        stop_all(servers)
     print(f"load balancer: calls alternate {seen}, the dead gateway skipped")
 
 
 PHONE = """
 -- A phone for the fork test: answers every INVITE 200 at once, logs ACKs.
-local NAME, PORT = os.getenv("PHONE_NAME"), os.getenv("PHONE_PORT")
+local NAME, PORT = os.getenv("PEER_NAME"), os.getenv("PEER_PORT")
 function on_request(req)
   if req.method == "ACK" then log.info("ACK for %s", NAME); return end
   if req.method == "INVITE" then
@@ -187,56 +202,43 @@ def both_answer(binary, repo, port):
     the caller (RFC 3261 §16.7 step 5), each a dialog of its own; the ACK
     for each goes to its phone through the proxy."""
     proxy, ph1, ph2, uac_port = port + 2, port + 3, port + 4, port + 6
-    with tempfile.TemporaryDirectory(prefix="moonsip-fork-") as work:
-        script = os.path.join(work, "phone.lua")
-        with open(script, "w") as f:
-            f.write(PHONE)
-        servers = []
-        try:
-            for name, p in (("one", ph1), ("two", ph2)):
-                os.environ["PHONE_NAME"], os.environ["PHONE_PORT"] = name, str(p)
-                servers.append(h.Server(binary, [f"udp:127.0.0.1:{p}"], extra=[script]).start())
-            os.environ["UAS1"], os.environ["UAS2"] = f"sip:127.0.0.1:{ph1}", f"sip:127.0.0.1:{ph2}"
-            routes = os.path.join(repo, "tests", "integration", "scripts", "proxy_routes.lua")
-            prx = h.Server(binary, [f"udp:127.0.0.1:{proxy}"], extra=[routes]).start()
-            servers.append(prx)
-            oks = {}
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.bind(("127.0.0.1", uac_port))
-                inv = request("INVITE", f"sip:fork@127.0.0.1:{proxy}", uac_port, "Max-Forwards: 70\r\n")
-                s.sendto(inv, ("127.0.0.1", proxy))
-                deadline = time.monotonic() + 3
-                while time.monotonic() < deadline and len(oks) < 2:
-                    s.settimeout(max(0.01, deadline - time.monotonic()))
-                    try:
-                        data = s.recv(65536)
-                    except socket.timeout:
-                        break
-                    if h.status_of(data) == 200:
-                        oks[header(data, "To")] = data
-                if len(oks) != 2:
-                    h.fail(f"expected two 200s with different To tags, got {list(oks)}")
-                for to, ok in oks.items():
-                    rr = header(ok, "Record-Route")
-                    contact = re.search(r"<([^>]*)>", header(ok, "Contact")).group(1)
-                    ack = inv.decode().split("\r\n")
-                    ack[0] = f"ACK {contact} SIP/2.0"
-                    ack = [("To: " + to) if l.startswith("To:") else l for l in ack]
-                    ack = [l.replace("1 INVITE", "1 ACK") if l.startswith("CSeq:") else l for l in ack]
-                    ack = [l.replace(";branch=", ";branch=ack") if l.startswith("Via:") else l for l in ack]
-                    ack.insert(1, f"Route: {rr}")
-                    s.sendto("\r\n".join(ack).encode(), ("127.0.0.1", proxy))
-            time.sleep(0.5)
-            for name, srv in (("one", servers[0]), ("two", servers[1])):
-                if f"ACK for {name}" not in srv.log():
-                    h.fail(f"phone {name} never got its ACK through the proxy:\n" + srv.log()[-1500:]
-                           + "\n--- proxy ---\n" + prx.log()[-3000:])
-            for srv in reversed(servers):
-                srv.stop()
-            servers = []
-        finally:
-            for srv in servers:
-                srv.kill()
+    with peers(binary, PHONE, (("one", ph1), ("two", ph2))) as servers:
+        os.environ["UAS1"], os.environ["UAS2"] = f"sip:127.0.0.1:{ph1}", f"sip:127.0.0.1:{ph2}"
+        routes = os.path.join(repo, "tests", "integration", "scripts", "proxy_routes.lua")
+        prx = h.Server(binary, [f"udp:127.0.0.1:{proxy}"], extra=[routes]).start()
+        servers.append(prx)
+        oks = {}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", uac_port))
+            inv = request("INVITE", f"sip:fork@127.0.0.1:{proxy}", uac_port, "Max-Forwards: 70\r\n")
+            s.sendto(inv, ("127.0.0.1", proxy))
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and len(oks) < 2:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    data = s.recv(65536)
+                except socket.timeout:
+                    break
+                if h.status_of(data) == 200:
+                    oks[header(data, "To")] = data
+            if len(oks) != 2:
+                h.fail(f"expected two 200s with different To tags, got {list(oks)}")
+            for to, ok in oks.items():
+                rr = header(ok, "Record-Route")
+                contact = re.search(r"<([^>]*)>", header(ok, "Contact")).group(1)
+                ack = inv.decode().split("\r\n")
+                ack[0] = f"ACK {contact} SIP/2.0"
+                ack = [("To: " + to) if l.startswith("To:") else l for l in ack]
+                ack = [l.replace("1 INVITE", "1 ACK") if l.startswith("CSeq:") else l for l in ack]
+                ack = [l.replace(";branch=", ";branch=ack") if l.startswith("Via:") else l for l in ack]
+                ack.insert(1, f"Route: {rr}")
+                s.sendto("\r\n".join(ack).encode(), ("127.0.0.1", proxy))
+        time.sleep(0.5)
+        for name, srv in (("one", servers[0]), ("two", servers[1])):
+            if f"ACK for {name}" not in srv.log():
+                h.fail(f"phone {name} never got its ACK through the proxy:\n" + srv.log()[-1500:]
+                       + "\n--- proxy ---\n" + prx.log()[-3000:])
+        stop_all(servers)
     print("parallel fork, both answer: two 200s reached the caller, each ACK reached its phone")
 
 
