@@ -57,12 +57,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 . tests/bench/cpu.sh # descendants, cpu
-free_port() {
-	local p=$1
-	while [[ -n $(ss -Hlnu "sport = :$p") ]]; do p=$((p + 1)); done
-	echo "$p"
-}
-sipp_port=$(free_port 27060)
+next_port=27060
+. tests/bench/sipp.sh # free_port, stat_fields
+free_port
+sipp_port=$fp
 sipp_run() { # PORT ARGS...: statistics in $work/stat.csv
 	local p=$1
 	shift
@@ -71,16 +69,6 @@ sipp_run() { # PORT ARGS...: statistics in $work/stat.csv
 	"${pin_sipp[@]}" timeout 60 sipp -sf "$scenario" "127.0.0.1:$p" -i 127.0.0.1 -p "$sipp_port" -t u1 \
 		-nostdin -buff_size 4194304 -trace_stat -stf "$work/stat.csv" -fd 3600 "$@" >"$work/sipp.out" 2>&1 || rc=$?
 	return $rc
-}
-stat_fields() { # created successful failed retransmissions elapsed_seconds
-	awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		{ last = $0 }
-		END {
-			split(last, f, ";")
-			split(f[col["StartTime"]], a, "\t"); split(f[col["CurrentTime"]], b, "\t")
-			printf "%d %d %d %d %.3f\n", f[col["TotalCallCreated"]], f[col["SuccessfulCall(C)"]],
-				f[col["FailedCall(C)"]], f[col["Retransmissions(C)"]], b[3] - a[3]
-		}' "$work/stat.csv"
 }
 wait_ready() { # PORT
 	local i
@@ -124,9 +112,10 @@ for v in ${VARIANTS:-}; do
 	variant[${v%%=*}]=$root/${v#*=}
 	servers="$servers ${v%%=*}"
 done
-p=27070
+next_port=27070
 for s in $servers; do
-	p=$(free_port "$p")
+	free_port
+	p=$fp
 	port[$s]=$p
 	case $s in
 	moonsip) "${pin_server[@]}" "$bin" run --listen "udp:127.0.0.1:$p" --log-level warn >"$work/$s.log" 2>&1 & ;;
@@ -138,7 +127,6 @@ for s in $servers; do
 		"${variant[$s]}" >"$work/$s.log" 2>&1 & ;;
 	esac
 	pid[$s]=$!
-	p=$((p + 1))
 done
 for s in $servers; do
 	wait_ready "${port[$s]}"

@@ -94,20 +94,13 @@ stop_server() {
 	started=("${keep[@]}")
 }
 
-# free_port: sets $port to the next port free for both UDP and TCP on 127.0.0.1 (never 5060)
 next_port=${BASE_PORT:-26060}
-free_port() {
-	port=$next_port
-	while [[ $port == 5060 || -n $(ss -Hlnu "sport = :$port") || -n $(ss -Hlnt "sport = :$port") ]]; do
-		port=$((port + 1))
-	done
-	next_port=$((port + 1))
-}
+. tests/bench/sipp.sh # free_port, stat_fields
 
 # sipp_run PORT TRANSPORT(u1|t1) ARGS...: runs SIPp pinned, leaves its statistics in
 # $work/stat.csv and its CPU (user sys real, seconds) in $work/time.
 free_port
-sipp_port=$port
+sipp_port=$fp
 sipp_run() {
 	local port=$1 t=$2
 	shift 2
@@ -117,17 +110,6 @@ sipp_run() {
 		-t "$t" -nostdin -buff_size 4194304 -trace_stat -stf "$work/stat.csv" -fd 3600 \
 		"$@" >"$work/sipp.out" 2>&1 || rc=$?; } 2>"$work/time"
 	return $rc
-}
-# stat_fields: created successful failed retransmissions elapsed_seconds (last line of the CSV)
-stat_fields() {
-	awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		{ last = $0 }
-		END {
-			n = split(last, f, ";")
-			split(f[col["StartTime"]], a, "\t"); split(f[col["CurrentTime"]], b, "\t")
-			printf "%d %d %d %d %.3f\n", f[col["TotalCallCreated"]], f[col["SuccessfulCall(C)"]],
-				f[col["FailedCall(C)"]], f[col["Retransmissions(C)"]], b[3] - a[3]
-		}' "$work/stat.csv"
 }
 wait_ready() { # PORT TRANSPORT
 	local i
@@ -205,6 +187,7 @@ echo "server on CPU $SERVER_CPU, SIPp on CPU $SIPP_CPU; rates: $RATES/s for ${DU
 
 for server in $SERVERS; do
 	free_port
+	port=$fp
 	case $server in
 	moonsip)
 		"${pin_server[@]}" "$bin" run --listen "udp:127.0.0.1:$port" --listen "tcp:127.0.0.1:$port" \
