@@ -90,6 +90,10 @@ static struct ms_lua_req *with_target(lua_State *L, struct ms_lua_req *r, const 
 	const char *target = luaL_checklstring(L, 2, &len);
 	struct ms_msg *m = ms__lua_req_view(L, r);
 	struct ms_lua_req *b = ms__lua_new_standalone(L, r->h, m->buf, m->len);
+	if (m->ruri_s.len == len && !memcmp(m->ruri_s.s, target, len)) {
+		lua_replace(L, 1); /* the same Request-URI: nothing to edit */
+		return b;
+	}
 	struct ms_edit e;
 	ms_edit_init(&e, b->edited);
 	int rc = ms_edit_set_ruri(&e, (struct ms_str){ target, len });
@@ -206,6 +210,7 @@ static int relay_start(lua_State *L)
 		lua_pushvalue(L, 2);
 		r->on_reply = luaL_ref(L, LUA_REGISTRYINDEX);
 	}
+	ms_proxy_txn_watch(r->ptxn, r->on_reply != LUA_NOREF);
 	preprocess(L, r, "proxy.relay");
 	lua_pushboolean(L, 1);
 	return 1;
@@ -254,35 +259,79 @@ static const char *hop_error(int rc)
 				   : ms_strerror(rc);
 }
 
-/* core.branch_send(req, branch, record_route, timeout_s, headers..., addr):
+/* Argument 2 of branch_send and forward: a message object (a branch the
+ * script saw), or a target URI: the request's own view when it is already
+ * its Request-URI (in-dialog requests), else the view with that
+ * Request-URI, written into 'tmp' (freed by tmp_free) without a message
+ * object for the script. */
+struct retarget {
+	struct ms_buf text;
+	struct ms_msg m;
+};
+
+static void tmp_free(struct retarget *t)
+{
+	ms_msg_free(&t->m);
+	ms_buf_free(&t->text);
+}
+
+static struct ms_msg *target_msg(lua_State *L, struct ms_lua_req *r, struct retarget *tmp, const char *fn)
+{
+	ms_buf_init(&tmp->text);
+	ms_msg_init(&tmp->m);
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return ms__lua_check_req(L, 2)->edited;
+	size_t len;
+	const char *target = lua_tolstring(L, 2, &len);
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	if (m->ruri_s.len == len && !memcmp(m->ruri_s.s, target, len))
+		return m;
+	struct ms_edit e;
+	ms_edit_init(&e, m);
+	int rc = ms_edit_set_ruri(&e, (struct ms_str){ target, len });
+	if (rc == 0)
+		rc = ms_edit_write(&e, &tmp->text);
+	ms_edit_free(&e);
+	if (rc == 0 && ms_msg_parse(&tmp->m, tmp->text.data, tmp->text.len, MS_PARSE_DGRAM) < 0)
+		rc = MS_EBADMSG;
+	if (rc < 0) {
+		tmp_free(tmp);
+		luaL_error(L, "%s: '%s' is not a URI a request can be sent to", fn, target);
+	}
+	return &tmp->m;
+}
+
+/* core.branch_send(req, branch or target, record_route, timeout_s, addr):
  * the branch's number; or "lookup", name, port when the next hop is a
  * name (call again with the address); or nil and why it could not go. */
 static int branch_send(lua_State *L)
 {
 	struct ms_lua_req *r = relay_req(L, "proxy.relay");
-	struct ms_lua_req *b = ms__lua_check_req(L, 2);
-	struct ms_txn_peer dst;
-	struct ms_str name;
-	uint16_t port;
-	int rc = hop_of(b->edited, &dst, &name, &port);
-	if (rc == MS_EAGAIN && looked_up(L, 5, &dst, port))
-		rc = 0;
-	if (rc == MS_EAGAIN)
-		return ms__lua_push_lookup(L, name, port);
-	if (rc < 0) {
-		lua_pushnil(L);
-		lua_pushstring(L, hop_error(rc));
-		return 2;
-	}
 	struct ms_proxy_branch_opts o = {
 		.record_route = lua_toboolean(L, 3),
 		.timeout_ms = (uint32_t)(luaL_optnumber(L, 4, 0) * 1000),
-		.dst = &dst,
 	};
-	rc = ms_proxy_txn_branch(r->ptxn, b->edited->buf, b->edited->len, &o);
+	struct retarget tmp;
+	struct ms_msg *bm = target_msg(L, r, &tmp, "proxy.relay");
+	struct ms_txn_peer dst;
+	struct ms_str name;
+	uint16_t port;
+	int rc = hop_of(bm, &dst, &name, &port);
+	if (rc == MS_EAGAIN && looked_up(L, 5, &dst, port))
+		rc = 0;
+	if (rc == MS_EAGAIN) {
+		int n = ms__lua_push_lookup(L, name, port); /* before 'name' goes with tmp */
+		tmp_free(&tmp);
+		return n;
+	}
+	const char *why = rc < 0 ? hop_error(rc) : NULL;
+	o.dst = &dst;
+	if (rc == 0 && (rc = ms_proxy_txn_branch(r->ptxn, bm->buf, bm->len, &o)) < 0)
+		why = rc == MS_ENOENT ? "no listener can reach the next hop" : ms_strerror(rc);
+	tmp_free(&tmp);
 	if (rc < 0) {
 		lua_pushnil(L);
-		lua_pushstring(L, rc == MS_ENOENT ? "no listener can reach the next hop" : ms_strerror(rc));
+		lua_pushstring(L, why);
 		return 2;
 	}
 	lua_pushinteger(L, rc);
@@ -326,18 +375,24 @@ static int relay_none(lua_State *L)
 static int forward(lua_State *L)
 {
 	struct ms_lua_req *r = relay_req(L, "proxy.forward");
+	luaL_checkstring(L, 2);
 	preprocess(L, r, "proxy.forward");
-	struct ms_lua_req *b = with_target(L, r, "proxy.forward");
+	struct retarget tmp;
+	struct ms_msg *fm = target_msg(L, r, &tmp, "proxy.forward");
 	struct ms_txn_peer dst;
 	struct ms_str name;
 	uint16_t port;
-	int rc = hop_of(b->edited, &dst, &name, &port);
+	int rc = hop_of(fm, &dst, &name, &port);
 	if (rc == MS_EAGAIN && looked_up(L, 3, &dst, port))
 		rc = 0;
-	if (rc == MS_EAGAIN)
-		return ms__lua_push_lookup(L, name, port);
+	if (rc == MS_EAGAIN) {
+		int n = ms__lua_push_lookup(L, name, port); /* before 'name' goes with tmp */
+		tmp_free(&tmp);
+		return n;
+	}
 	if (rc == 0)
-		rc = ms_proxy_forward_stateless(r->h->proxy, b->edited, &dst);
+		rc = ms_proxy_forward_stateless(r->h->proxy, fm, &dst);
+	tmp_free(&tmp);
 	if (rc < 0) {
 		lua_pushnil(L);
 		lua_pushstring(L, hop_error(rc));
@@ -362,6 +417,23 @@ static int route_prepare(lua_State *L)
 	return 1;
 }
 
+/* core.uri_check(text): true, or false and why the text is no URI (a
+ * target checked before anything is sent, without making a URI table). */
+static int uri_check(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	const char *why;
+	struct ms_uri u;
+	if (ms_uri_parse(&u, s, len, &why) == 0) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	lua_pushboolean(L, 0);
+	lua_pushstring(L, why);
+	return 2;
+}
+
 /* core.is_me(uri): whether a URI names this server (an address it listens
  * on, or one of its --domain names). */
 static int is_me(lua_State *L)
@@ -384,18 +456,35 @@ static int is_me(lua_State *L)
 
 /* Lookups ---------------------------------------------------------------- */
 
+/* The first address of a family this server has a listener for (a name
+ * may give ::1 first to a server that listens on IPv4 only). */
+static const struct sockaddr_storage *reachable(struct ms_stack *s, const struct sockaddr_storage *addrs,
+						size_t n)
+{
+	static const enum ms_proto protos[] = { MS_PROTO_UDP, MS_PROTO_TCP, MS_PROTO_TLS };
+	struct sockaddr_storage local;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < 3; k++)
+			if (!s || ms_stack_local(s, protos[k], addrs[i].ss_family, &local) == 0)
+				return &addrs[i];
+	return NULL;
+}
+
 static void on_addrs(int err, const struct sockaddr_storage *addrs, size_t n, void *arg)
 {
 	struct ms_lua_call *c = arg;
 	char a[MS_ADDR_STRLEN];
 	c->lookup = NULL;
-	if (err == 0 && n > 0) {
-		lua_pushstring(c->co, ms_addr_host(&addrs[0], a));
+	const struct sockaddr_storage *pick = err == 0 ? reachable(c->g->h->cfg.stack, addrs, n) : NULL;
+	if (err == 0 && !pick)
+		err = MS_ENOENT;
+	if (pick) {
+		lua_pushstring(c->co, ms_addr_host(pick, a));
 		lua_pushnil(c->co);
 	} else {
 		lua_pushnil(c->co);
 		lua_pushstring(c->co,
-			       err == MS_ENOENT           ? "no such host"
+			       err == MS_ENOENT ? "no such host, or no address this server can reach"
 				       : err == MS_EAGAIN ? "the lookup timed out or failed for now"
 							  : ms_strerror(err));
 	}
@@ -471,6 +560,7 @@ void ms__lua_open_proxy(lua_State *L, struct ms_lua_host *h)
 		{ "route_prepare", route_prepare },
 		{ "resolve", resolve },
 		{ "is_me", is_me },
+		{ "uri_check", uri_check },
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		lua_pushlightuserdata(L, h);

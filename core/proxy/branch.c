@@ -118,11 +118,10 @@ static int finish(struct ms_proxy_txn *t, struct ms_edit *e, struct ms_txn_peer 
 	struct ms_buf via;
 	ms_buf_init(&via);
 	make_branch(t, branch, sizeof branch);
-	int rc = ms_edit_write(e, out);
-	size_t len = out->len;
-	out->len = 0;
-	if (rc == 0)
-		rc = ms_stack_via_branch(t->p->stack, dst, len + (rr ? 120 : 0), udp_only, branch, &via);
+	/* The size for §18.1.1 without writing it: the message, the edits'
+	 * new text, and room for the lines they add. */
+	size_t len = e->msg->len + e->text.len + 32 * e->nops + (rr ? 120 : 0);
+	int rc = ms_stack_via_branch(t->p->stack, dst, len, udp_only, branch, &via);
 	struct ms_via v;
 	const char *why;
 	if (rc == 0 && ms_via_parse(&v, (struct ms_str){ via.data, via.len }, &why) < 0)

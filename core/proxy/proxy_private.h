@@ -52,6 +52,7 @@ struct ms_proxy_txn {
 	unsigned round; /* index of the current round's first branch */
 	unsigned pending;
 	bool cancelled, sent_2xx, final_up, ended, freed;
+	bool watch; /* the TU looks at responses passing up (ms_proxy_txn_watch) */
 	unsigned best_status;
 	struct ms_buf best; /* empty when made up */
 };

@@ -166,7 +166,7 @@ static void pass_up(struct ms__pbranch *b, struct ms_msg *resp)
 	if (ms__proxy_strip_via(resp, &out) == 0) {
 		struct ms_msg m;
 		ms_msg_init(&m);
-		if (t->ev.response && ms_msg_parse(&m, out.data, out.len, MS_PARSE_DGRAM) >= 0)
+		if (t->watch && t->ev.response && ms_msg_parse(&m, out.data, out.len, MS_PARSE_DGRAM) >= 0)
 			t->ev.response(t, b->no, &m, &repl, t->arg);
 		ms_msg_free(&m);
 		if (repl.len)
@@ -321,6 +321,11 @@ void ms_proxy_txn_new_round(struct ms_proxy_txn *t)
 	t->pending = 0;
 	t->ended = false;
 	t->best.len = 0;
+}
+
+void ms_proxy_txn_watch(struct ms_proxy_txn *t, bool on)
+{
+	t->watch = on;
 }
 
 void ms_proxy_txn_cancel(struct ms_proxy_txn *t)

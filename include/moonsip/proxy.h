@@ -84,7 +84,8 @@ MS_API int ms_proxy_next_hop(const struct ms_uri *u, struct ms_txn_peer *dst, st
 /* Events of a response context. */
 struct ms_proxy_events {
 	/* A provisional response (not 100) or a 2xx from branch 'branch' (its
-	 * number, from 1), about to go upstream without its top Via. The TU may
+	 * number, from 1), about to go upstream without its top Via, when the
+	 * TU asked with ms_proxy_txn_watch(). The TU may
 	 * put bytes of its own in 'replace' (a whole response) to send instead.
 	 * NULL: forwarded as it came. */
 	void (*response)(struct ms_proxy_txn *t, unsigned branch, struct ms_msg *resp, struct ms_buf *replace,
@@ -133,6 +134,9 @@ struct ms_proxy_branch_opts {
  * branch with 503. */
 MS_API int ms_proxy_txn_branch(struct ms_proxy_txn *t, const char *req, size_t len,
 			       const struct ms_proxy_branch_opts *o);
+/* Whether events.response is called (off at first: a response that goes
+ * up unseen is not parsed again). */
+MS_API void ms_proxy_txn_watch(struct ms_proxy_txn *t, bool on);
 /* Starts a new round: the next ended round chooses among the branches
  * started from now on (a script's second relay, serial forking). */
 MS_API void ms_proxy_txn_new_round(struct ms_proxy_txn *t);

@@ -86,7 +86,7 @@ local function target_groups(targets, parallel)
       error(format("bad target #%d to 'proxy.relay' (URI string, URI object or { uri = ..., q = ... } expected, got %s)",
         i, type(text) ~= "string" and type(text) or type(q)), 4)
     end
-    local ok, why = core.uri_parse(text)
+    local ok, why = core.uri_check(text)
     if not ok then error(format("bad target '%s' to 'proxy.relay': %s", text, why), 4) end
     list[#list + 1] = { text = text, q = q, i = #list }
   end
@@ -107,12 +107,15 @@ local function target_groups(targets, parallel)
   return groups
 end
 
+local NO_OPTS = setmetatable({}, { __newindex = function() error("proxy options are read-only", 2) end })
+local FUNCTION_OPTS = { "on_reply", "on_branch" }
+
 local function check_opts(opts)
-  if opts == nil then return {} end
+  if opts == nil then return NO_OPTS end
   if type(opts) ~= "table" then
     error(format("bad argument #3 to 'proxy.relay' (table of options expected, got %s)", type(opts)), 3)
   end
-  for _, k in ipairs { "on_reply", "on_branch" } do
+  for _, k in ipairs(FUNCTION_OPTS) do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
       error(format("proxy.relay: option %s must be a function, not %s", k, type(opts[k])), 3)
     end
@@ -129,7 +132,10 @@ end
 -- One branch: the request for it, the script's look, the next hop (looked
 -- up when it is a name), the send. The branch's number, or nil and why.
 local function start_branch(req, target, opts)
-  local b = core.branch_request(req, target)
+  -- Without headers to add or a look at the branch, the request goes as it
+  -- is (with the target as its Request-URI): no copy for the script.
+  local b = target
+  if opts.headers or opts.on_branch then b = core.branch_request(req, target) end
   if opts.headers then
     for name, v in pairs(opts.headers) do
       if type(v) == "table" then
@@ -153,6 +159,16 @@ local proxy = {}
 
 function proxy.relay(req, targets, opts)
   opts = check_opts(opts)
+  if type(targets) == "string" then -- the usual case, without the tables of groups
+    local ok, why = core.uri_check(targets)
+    if not ok then error(format("bad target '%s' to 'proxy.relay': %s", targets, why), 2) end
+    local go = core.relay_start(req, opts.on_reply)
+    if go ~= true then return go end
+    local no, err = start_branch(req, targets, opts)
+    if no then return core.relay_wait(req) end
+    log.warn("proxy.relay: %s not tried: %s", targets, err)
+    return core.relay_none(req, err)
+  end
   local groups = target_groups(targets, opts.parallel)
   local go = core.relay_start(req, opts.on_reply)
   if go ~= true then return go end

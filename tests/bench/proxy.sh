@@ -236,7 +236,7 @@ measure() {
 		-v su="${tm[0]}" -v ss="${tm[1]}" -v uns=$((u1[1] - u0[1])) -v uf=$((uf1 - uf0)) -v rc="$rc" 'BEGIN {
 		failed = cr - ok   # failed, plus any unfinished when SIPp stopped
 		if (failed < fl) failed = fl
-		printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\n",
+		printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\n",
 			s, m, o, r, cr, ok, failed, re, el, (el > 0 ? ok / el : 0), tk, ns,
 			(ok ? ns / 1e3 / ok : 0), (ok ? tk * 1e6 / hz / ok : 0), (el > 0 ? ns / 1e7 / el : 0),
 			(el > 0 ? 100 * (su + ss + uns / 1e9) / el : 0), uf, rc

@@ -5,8 +5,9 @@ each side saw: a basic call over UDP, over TCP, and from UDP to TCP (double
 Record-Route), with the BYE from either side; CANCEL before the answer;
 parallel forking where the first 200 wins and the other branch is
 cancelled; serial forking on busy; a 6xx that stops the fork; the best of
-several 4xx; 401 and 407 merged; Timer C (a per-branch limit) and Timer B
-(short T1 for the test) with a UAS that never answers.
+several 4xx; 401 and 407 merged; a 503 sent up as 500; a target by host
+name; Timer C, a per-branch limit and Timer B (short T1 for the test)
+with UASs that ring forever or never answer.
 Usage: proxy_test.py MOONSIP REPO_DIR PORT_OFFSET"""
 import os
 import sys
@@ -112,6 +113,19 @@ def edited(env):
     print("edits: the branch had the script's headers, the 180 and 200 the on_reply header")
 
 
+def named(env):
+    """A target by host name: looked up without blocking, then relayed."""
+    p = env["port"]
+    prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", "")
+    run = pp.run_calls(("127.0.0.1", p), uac=pp.Peer("uac-rr.xml", p + 3, ["-d", "100"], service="named"),
+                       uas=pp.Peer("uas-rr.xml", p + 1), calls=1).check()
+    inv = run.uas.received("INVITE")[0]
+    expect(inv.start_line.startswith(f"INVITE sip:localhost:{p + 1} "),
+           f"the INVITE should keep the name in its Request-URI: {inv.start_line}", run)
+    prx.stop()
+    print("a target by name: localhost looked up, the call went through")
+
+
 def bye_from_callee(env):
     p, paddr = env["port"], env["paddr"]
     prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", "")
@@ -183,6 +197,7 @@ def cases():
     basic(env, "udp", "tcp")
     bye_from_callee(env)
     edited(env)
+    named(env)
     cancel(env)
     fork_first_200(env)
     serial_on_busy(env)
@@ -193,6 +208,10 @@ def cases():
                 note=" or 407, with both challenges")
     run = expect_fail(env, "short", ["uas-ring-cancel.xml"], 408, note=" after the 2 s branch limit")
     expect(run.uas.received("CANCEL"), "the branch over its limit should be cancelled", run)
+    run = expect_fail(env, "bob", ["uas-ring-cancel.xml"], 408, extra=["--timer-c", "2"],
+                      note=" at Timer C (2 s after the 180)")
+    expect(run.uas.received("CANCEL"), "Timer C should cancel the ringing branch", run)
+    expect_fail(env, "bob", ["uas-503.xml"], 500, note=": a 503 from downstream goes up as 500")
     expect_fail(env, "bob", ["uas-silent.xml"], 408, extra=["--t1", "50"], note=" at Timer B (T1 50 ms)")
 
 
