@@ -523,7 +523,10 @@ void ms__lua_relay_finish(struct ms_lua_req *r)
 	if (r->needs_answer && r->status < 200 && r->relay_status >= 300 && r->m) {
 		unsigned status;
 		ms_proxy_txn_best(r->ptxn, &status);
-		if (status >= 300 && ms_proxy_txn_forward(r->ptxn) == 0) {
+		if (status >= 300) {
+			/* The transaction's handle goes with a final response, even one
+			 * the transport could not send: the request counts as answered. */
+			ms_proxy_txn_forward(r->ptxn);
 			r->status = status;
 			r->st = NULL;
 		} else if (!status) {

@@ -50,6 +50,10 @@ int ms__lua_send_answer(struct ms_lua_req *r, bool stateless, unsigned code, con
 			rc = ms_txn_send(l, &to, b->data, b->len);
 	} else {
 		rc = ms_stxn_reply(r->st, b->data, b->len);
+		/* A final response releases the handle even when the transport
+		 * refused it: the request is answered either way. */
+		if (rc < 0 && code >= 200)
+			rc = 0;
 	}
 	if (rc < 0 && rc != MS_ENOENT)
 		return rc;
@@ -301,6 +305,12 @@ void ms__lua_start(struct ms_lua_host *h, struct ms_stxn *st, struct ms_msg *m, 
 	}
 	lua_rawgeti(c->co, LUA_REGISTRYINDEX, g->on_request);
 	c->req = new_req(c->co, h, st, m, src);
+	/* A copy of the request below the function keeps it alive for the
+	 * whole call: a script's tail call into an API function that yields
+	 * (return proxy.relay(...)) leaves no frame of its own holding it, and
+	 * the waiting C code still needs it. */
+	lua_pushvalue(c->co, -1);
+	lua_insert(c->co, 1);
 	link_call(h, c);
 	/* Still waiting when the stack's callback returns: the request's
 	 * bytes, lent for the callback, are copied now. */

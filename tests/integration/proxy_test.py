@@ -23,9 +23,9 @@ class Proxy:
     """A moonsip with the test routes, listening on UDP and TCP; killed
     by main() when a case fails before stopping it."""
 
-    def __init__(self, binary, repo, port, uas1, uas2, extra=()):
+    def __init__(self, binary, repo, port, uas1, uas2, extra=(), script=None):
         os.environ["UAS1"], os.environ["UAS2"] = uas1, uas2
-        script = os.path.join(repo, "tests", "integration", "scripts", "proxy_routes.lua")
+        script = script or os.path.join(repo, "tests", "integration", "scripts", "proxy_routes.lua")
         self.addr = f"127.0.0.1:{port}"
         self.srv = h.Server(binary, [f"udp:127.0.0.1:{port}", f"tcp:127.0.0.1:{port}"],
                             extra=list(extra) + [script])
@@ -176,6 +176,21 @@ def serial_on_busy(env):
     print("serial fork: 486 from the first target, the second answered, the caller never saw the 486")
 
 
+def forward_on_busy_example(env):
+    """scripts/examples/forward-on-busy.lua: the phone is busy, the call
+    goes on to voicemail with a second proxy.relay."""
+    p = env["port"]
+    os.environ["PHONE"], os.environ["VOICEMAIL"] = f"sip:127.0.0.1:{p + 1}", f"sip:127.0.0.1:{p + 2}"
+    prx = Proxy(env["bin"], env["repo"], p, "", "",
+                script=os.path.join(env["repo"], "scripts", "examples", "forward-on-busy.lua"))
+    run = pp.run_calls(("127.0.0.1", p), uac=pp.Peer("uac-rr.xml", p + 3, ["-d", "100"]),
+                       uas=[pp.Peer("uas-busy.xml", p + 1), pp.Peer("uas-rr.xml", p + 2)], calls=1).check()
+    expect(not run.uac.received(status=486), "the phone's 486 must not reach the caller", run)
+    relayed(run, run.uases[1], "BYE", env["paddr"], 2)
+    prx.stop()
+    print("forward-on-busy example: 486 from the phone, the voicemail answered, the caller never saw the 486")
+
+
 def expect_fail(env, route, uases, code, scenario="uac-expect-fail.xml", extra=(), note=""):
     p = env["port"]
     prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", f"sip:127.0.0.1:{p + 2}", extra)
@@ -201,6 +216,7 @@ def cases():
     cancel(env)
     fork_first_200(env)
     serial_on_busy(env)
+    forward_on_busy_example(env)
     run = expect_fail(env, "fork", ["uas-600.xml", "uas-ring-cancel.xml"], 600, note=", the other branch cancelled")
     expect(run.uases[1].received("CANCEL"), "the 600 should cancel the ringing branch", run)
     expect_fail(env, "fork", ["uas-busy.xml", "uas-401.xml"], 401, note=" (preferred among 4xx)")
