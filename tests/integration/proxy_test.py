@@ -126,6 +126,17 @@ def named(env):
     print("a target by name: localhost looked up, the call went through")
 
 
+def tail_call_gc(env):
+    """return proxy.relay(...) and a full garbage collection while it
+    waits: the request must survive (it once did not)."""
+    p = env["port"]
+    prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", "")
+    pp.run_calls(("127.0.0.1", p), uac=pp.Peer("uac-rr.xml", p + 3, ["-d", "100"], service="gc"),
+                 uas=pp.Peer("uas-rr.xml", p + 1), calls=3).check()
+    prx.stop()
+    print("a tail call into proxy.relay with a full GC while it waits: 3 calls through")
+
+
 def bye_from_callee(env):
     p, paddr = env["port"], env["paddr"]
     prx = Proxy(env["bin"], env["repo"], p, f"sip:127.0.0.1:{p + 1}", "")
@@ -213,6 +224,7 @@ def cases():
     bye_from_callee(env)
     edited(env)
     named(env)
+    tail_call_gc(env)
     cancel(env)
     fork_first_200(env)
     serial_on_busy(env)

@@ -34,8 +34,22 @@ local routes = {
   short = function(req) return proxy.relay(req, UAS1, { record_route = true, timeout = 2 }) end,
 }
 
+local keep
+local function churn()
+  collectgarbage("collect")
+  keep = {}
+  for i = 1, 2000 do keep[i] = string.rep("x", 200 + i % 200) .. i end
+end
+
 function on_request(req)
   if req.in_dialog then return proxy.route(req) end
+  -- A tail call into proxy.relay leaves no frame of the script holding
+  -- req while it waits; a full collection then (from on_reply, on the
+  -- 180), and new objects in the memory it freed, must not take the
+  -- request away.
+  if req.uri.user == "gc" then
+    return proxy.relay(req, UAS1, { record_route = true, on_reply = churn })
+  end
   if req.method == "ACK" then return end
   if req.method == "CANCEL" then return req:reply(481) end
   local route = routes[req.uri.user or ""]
