@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """moonsip run scripts/default.lua: what the shipped script answers, over
-UDP and TCP: OPTIONS for the server 200 with Allow, Accept and Supported;
-an INVITE to a user 404 with its reason; REGISTER 501; a CANCEL for
-nothing 481; a BYE inside a dialog this server does not know 481; and the
-To tag of a final answer is set.
+UDP and TCP, without MOONSIP_FALLBACK: OPTIONS for the server 200 with
+Allow, Accept and Supported; an INVITE for a user of this server 404 with
+its reason; an INVITE for another host relayed there, and from a port
+where nothing listens the 503 comes back as 500; REGISTER 501; a CANCEL
+for nothing 481; a BYE inside a dialog with no Route for anywhere but this
+server 404; and the To tag of a final answer is set. (Calls relayed to a
+fallback are in proxy_test.py and the benchmark.)
 Usage: default_script_test.py MOONSIP SOURCE_DIR PORT_OFFSET"""
 import os
 import socket
@@ -56,6 +59,10 @@ def expect(resp, status, *parts):
 
 def main():
     binary, src, port = sys.argv[1], sys.argv[2], h.ports(int(sys.argv[3]))
+    dead = port + 1  # nothing listens there (the harness checks the server's port only)
+    if not h.port_free(HOST, dead):
+        h.fail(f"port {dead} should be free for the dead target")
+    os.environ.pop("MOONSIP_FALLBACK", None)
     script = os.path.join(src, "scripts", "default.lua")
 
     def body(srv):
@@ -63,19 +70,24 @@ def main():
         for t in ("udp", "tcp"):
             n += 1
             expect(final_answer(request("OPTIONS", f"sip:{HOST}:{port}", t, port, n), t, port), 200,
-                   "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", "\r\nAccept: application/sdp\r\n",
+                   "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS,", "\r\nAccept: application/sdp\r\n",
                    "\r\nSupported:", ";received=127.0.0.1;rport=")
             n += 1
-            expect(final_answer(request("INVITE", "sip:bob@example.com", t, port, n), t, port), 404,
+            expect(final_answer(request("INVITE", f"sip:bob@{HOST}:{port}", t, port, n), t, port), 404,
                    "404 Not Found: no route for this user\r\n", ";tag=")
             n += 1
-            expect(final_answer(request("REGISTER", "sip:example.com", t, port, n), t, port), 501,
+            # Relayed to a port of this host where nothing listens (UDP:
+            # ICMP; TCP: refused): the branch fails with 503, sent up as 500.
+            expect(final_answer(request("INVITE", f"sip:bob@{HOST}:{dead};transport={t}", t, port, n), t, port),
+                   500, ";tag=")
+            n += 1
+            expect(final_answer(request("REGISTER", f"sip:{HOST}", t, port, n), t, port), 501,
                    "\r\nAllow: ")
             n += 1
             expect(final_answer(request("CANCEL", "sip:bob@example.com", t, port, n), t, port), 481)
             n += 1
-            expect(final_answer(request("BYE", "sip:bob@example.com", t, port, n, "x1"), t, port), 481,
-                   "no such dialog here")
+            expect(final_answer(request("BYE", f"sip:bob@{HOST}:{port}", t, port, n, "x1"), t, port), 404,
+                   "nothing to route this in-dialog request on")
             print(f"default.lua over {t}: ok")
         if "no route" not in srv.log():
             h.fail("the 404 was not logged")

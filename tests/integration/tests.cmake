@@ -31,6 +31,7 @@ add_test(NAME integration.bad_peers
 add_test(NAME integration.tls
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/tls_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR}/tests/sipp 30)
 
+# Port 34, and 35 where nothing listens (a dead relay target).
 add_test(NAME integration.default_script
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/default_script_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 34)
 
