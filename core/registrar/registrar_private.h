@@ -1,0 +1,57 @@
+/* Internal: the parts of the registrar, shared by its files. */
+#ifndef MS_CORE_REGISTRAR_PRIVATE_H
+#define MS_CORE_REGISTRAR_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "moonsip/registrar.h"
+
+/* A binding and its strings, in one block. */
+struct ms__bind {
+	struct ms_binding b;
+	char text[];
+};
+
+/* The bindings of one address-of-record, highest q first. */
+struct ms__aor {
+	struct ms__aor *next; /* hash chain */
+	uint64_t hash;
+	struct ms__bind **list;
+	unsigned n, cap;
+	char key[];
+};
+
+struct ms_registrar {
+	struct ms_registrar_config cfg;
+	sqlite3 *db;
+	sqlite3_stmt *upsert, *del;
+	bool in_txn;
+	unsigned pending;
+	uint64_t key[2]; /* the map's hash key */
+	struct ms__aor **map;
+	size_t mask, naors, nbinds;
+};
+
+/* bindings.c: the in-memory map. */
+int ms__reg_map_init(struct ms_registrar *r);
+void ms__reg_map_free(struct ms_registrar *r);
+struct ms__aor *ms__reg_find(struct ms_registrar *r, struct ms_str aor, bool make);
+/* A new binding block from its fields (strings copied). */
+struct ms__bind *ms__reg_bind_new(const struct ms_binding *b);
+/* Puts 'nb' in place of list[i] (i == n: adds it), keeping q order; frees
+ * the one replaced. */
+int ms__reg_put(struct ms_registrar *r, struct ms__aor *a, unsigned i, struct ms__bind *nb);
+void ms__reg_drop(struct ms_registrar *r, struct ms__aor *a, unsigned i);
+
+/* store.c: the SQLite file. Every change goes into the open transaction. */
+int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen);
+void ms__reg_store_close(struct ms_registrar *r);
+int ms__reg_store_load(struct ms_registrar *r, int64_t now);
+int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b);
+int ms__reg_store_del(struct ms_registrar *r, const struct ms_binding *b);
+int ms__reg_store_commit(struct ms_registrar *r);
+/* One request's changes: all kept, or all rolled back. */
+int ms__reg_store_savepoint(struct ms_registrar *r);
+void ms__reg_store_release(struct ms_registrar *r, bool keep);
+
+#endif

@@ -1,0 +1,229 @@
+/* The registrar's SQLite file: WAL mode, a schema with a version number
+ * (PRAGMA user_version) and migrations, prepared statements, and one open
+ * transaction that collects changes until the commit. */
+#include <stdio.h>
+#include <string.h>
+
+#include "registrar/registrar_private.h"
+
+/* Each step brings the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	/* 1: bindings, and the users and secrets digest authentication needs */
+	"CREATE TABLE bindings ("
+	" aor TEXT NOT NULL, contact TEXT NOT NULL, path TEXT NOT NULL DEFAULT '',"
+	" call_id TEXT NOT NULL DEFAULT '', cseq INTEGER NOT NULL DEFAULT 0,"
+	" instance TEXT NOT NULL DEFAULT '', reg_id INTEGER NOT NULL DEFAULT 0,"
+	" q INTEGER NOT NULL DEFAULT 1000, expires INTEGER NOT NULL,"
+	" received TEXT NOT NULL DEFAULT '', socket TEXT NOT NULL DEFAULT '',"
+	" user_agent TEXT NOT NULL DEFAULT '', PRIMARY KEY (aor, contact));"
+	"CREATE INDEX bindings_expires ON bindings (expires);"
+	"CREATE TABLE users (username TEXT NOT NULL, realm TEXT NOT NULL,"
+	" ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, PRIMARY KEY (username, realm));"
+	"CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+static int fail(struct ms_registrar *r, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s: %s", r->cfg.db_path, what,
+		 r->db ? sqlite3_errmsg(r->db) : "cannot open");
+	return MS_EPROTO;
+}
+
+static int exec(struct ms_registrar *r, const char *sql)
+{
+	return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : MS_EPROTO;
+}
+
+static int user_version(struct ms_registrar *r)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Runs the migrations the file has not had, each in a transaction. */
+static int migrate(struct ms_registrar *r, char *err, size_t errlen)
+{
+	int v = user_version(r);
+	if (v < 0)
+		return fail(r, err, errlen, "reading the schema version");
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this moonsip knows (%d)",
+			 r->cfg.db_path, v, SCHEMA_VERSION);
+		return MS_ENOTSUP;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		char bump[64];
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
+		if (exec(r, "BEGIN") || exec(r, migrations[v]) || exec(r, bump) || exec(r, "COMMIT")) {
+			int rc = fail(r, err, errlen, "updating the schema");
+			exec(r, "ROLLBACK");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int prepare(struct ms_registrar *r)
+{
+	static const char upsert[] =
+		"INSERT INTO bindings (aor, contact, path, call_id, cseq, instance, reg_id, q, expires,"
+		" received, socket, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" ON CONFLICT (aor, contact) DO UPDATE SET path = ?3, call_id = ?4, cseq = ?5, instance = ?6,"
+		" reg_id = ?7, q = ?8, expires = ?9, received = ?10, socket = ?11, user_agent = ?12";
+	return sqlite3_prepare_v2(r->db, upsert, -1, &r->upsert, NULL) == SQLITE_OK &&
+			sqlite3_prepare_v2(r->db, "DELETE FROM bindings WHERE aor = ?1 AND contact = ?2", -1,
+					   &r->del, NULL) == SQLITE_OK
+		? 0
+		: MS_EPROTO;
+}
+
+int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(r->cfg.db_path, &r->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
+		return fail(r, err, errlen, "cannot open");
+	sqlite3_busy_timeout(r->db, 2000);
+	if (exec(r, "PRAGMA journal_mode = WAL") ||
+	    exec(r, r->cfg.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"))
+		return fail(r, err, errlen, "setting WAL mode");
+	int rc = migrate(r, err, errlen);
+	if (rc == 0 && prepare(r) < 0)
+		rc = fail(r, err, errlen, "preparing statements");
+	return rc;
+}
+
+void ms__reg_store_close(struct ms_registrar *r)
+{
+	sqlite3_finalize(r->upsert);
+	sqlite3_finalize(r->del);
+	sqlite3_close(r->db);
+	r->db = NULL;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : "";
+}
+
+int ms__reg_store_load(struct ms_registrar *r, int64_t now)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(
+		    r->db,
+		    "SELECT aor, contact, path, call_id, cseq, instance, reg_id, q, expires, received,"
+		    " socket, user_agent FROM bindings WHERE expires > ?1",
+		    -1, &st, NULL) != SQLITE_OK)
+		return MS_EPROTO;
+	sqlite3_bind_int64(st, 1, now);
+	int rc = 0, s;
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ms_binding b = {
+			.aor = col(st, 0),
+			.contact = col(st, 1),
+			.path = col(st, 2),
+			.call_id = col(st, 3),
+			.cseq = (uint32_t)sqlite3_column_int64(st, 4),
+			.instance = col(st, 5),
+			.reg_id = (uint32_t)sqlite3_column_int64(st, 6),
+			.q = sqlite3_column_int(st, 7),
+			.expires = sqlite3_column_int64(st, 8),
+			.received = col(st, 9),
+			.socket = col(st, 10),
+			.user_agent = col(st, 11),
+		};
+		struct ms__aor *a = ms__reg_find(r, (struct ms_str){ b.aor, strlen(b.aor) }, true);
+		struct ms__bind *nb = a ? ms__reg_bind_new(&b) : NULL;
+		rc = nb ? ms__reg_put(r, a, a->n, nb) : MS_ENOMEM;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = MS_EPROTO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int begin(struct ms_registrar *r)
+{
+	if (r->in_txn)
+		return 0;
+	if (exec(r, "BEGIN"))
+		return MS_EPROTO;
+	r->in_txn = true;
+	return 0;
+}
+
+static void text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b)
+{
+	int rc = begin(r);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = r->upsert;
+	text(st, 1, b->aor);
+	text(st, 2, b->contact);
+	text(st, 3, b->path);
+	text(st, 4, b->call_id);
+	sqlite3_bind_int64(st, 5, b->cseq);
+	text(st, 6, b->instance);
+	sqlite3_bind_int64(st, 7, b->reg_id);
+	sqlite3_bind_int(st, 8, b->q);
+	sqlite3_bind_int64(st, 9, b->expires);
+	text(st, 10, b->received);
+	text(st, 11, b->socket);
+	text(st, 12, b->user_agent);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : MS_EPROTO;
+	sqlite3_reset(st);
+	if (rc == 0)
+		r->pending++;
+	return rc;
+}
+
+int ms__reg_store_del(struct ms_registrar *r, const struct ms_binding *b)
+{
+	int rc = begin(r);
+	if (rc)
+		return rc;
+	text(r->del, 1, b->aor);
+	text(r->del, 2, b->contact);
+	rc = sqlite3_step(r->del) == SQLITE_DONE ? 0 : MS_EPROTO;
+	sqlite3_reset(r->del);
+	if (rc == 0)
+		r->pending++;
+	return rc;
+}
+
+int ms__reg_store_savepoint(struct ms_registrar *r)
+{
+	int rc = begin(r);
+	return rc ? rc : exec(r, "SAVEPOINT reg");
+}
+
+void ms__reg_store_release(struct ms_registrar *r, bool keep)
+{
+	if (!keep)
+		exec(r, "ROLLBACK TO reg");
+	exec(r, "RELEASE reg");
+}
+
+int ms__reg_store_commit(struct ms_registrar *r)
+{
+	if (!r->in_txn)
+		return 0;
+	if (exec(r, "COMMIT"))
+		return MS_EPROTO;
+	r->in_txn = false;
+	r->pending = 0;
+	return 0;
+}
