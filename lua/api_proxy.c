@@ -301,7 +301,21 @@ static struct ms_msg *target_msg(lua_State *L, struct ms_lua_req *r, struct reta
 	return &tmp->m;
 }
 
-/* core.branch_send(req, branch or target, record_route, timeout_s, addr):
+/* A registered contact's source ("udp:192.0.2.1:5060"): the branch goes
+ * there, whatever its URI says (the way back through a NAT). */
+static int received_at(lua_State *L, int idx, struct ms_txn_peer *dst)
+{
+	struct ms_listen_spec spec;
+	const char *why;
+	if (ms_listen_parse(&spec, lua_tostring(L, idx), &why) < 0)
+		return MS_EINVAL;
+	memset(dst, 0, sizeof *dst);
+	dst->proto = spec.proto;
+	dst->addr = spec.addr;
+	return 0;
+}
+
+/* core.branch_send(req, branch or target, record_route, timeout_s, addr, received):
  * the branch's number; or "lookup", name, port when the next hop is a
  * name (call again with the address); or nil and why it could not go. */
 static int branch_send(lua_State *L)
@@ -319,6 +333,8 @@ static int branch_send(lua_State *L)
 	int rc = hop_of(bm, &dst, &name, &port);
 	if (rc == MS_EAGAIN && looked_up(L, 5, &dst, port))
 		rc = 0;
+	if (lua_type(L, 6) == LUA_TSTRING && rc != MS_EINVAL)
+		rc = received_at(L, 6, &dst);
 	if (rc == MS_EAGAIN) {
 		int n = ms__lua_push_lookup(L, name, port); /* before 'name' goes with tmp */
 		tmp_free(&tmp);

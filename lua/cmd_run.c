@@ -25,6 +25,7 @@ struct run {
 	const char *domains[MAX_DOMAINS + 1]; /* NULL-terminated */
 	unsigned ndomains;
 	uint32_t timer_c_ms;
+	const char *db_path;
 	struct ms_stack_config cfg;
 	struct ms_basic_tu tu;
 	struct ms_stack *stack;
@@ -65,7 +66,9 @@ static void usage(FILE *to)
 		"  --timer-c SECONDS     a relayed INVITE branch without a final answer this long is\n"
 		"                        cancelled (RFC 3261 Timer C, default 180)\n"
 		"  --t1 MS               RFC 3261 T1 (default 500): retransmissions, and Timer B and F\n"
-		"                        at 64*T1; shorter only on a LAN or in a lab\n");
+		"                        at 64*T1; shorter only on a LAN or in a lab\n"
+		"  --db PATH             the registrar's SQLite file (default $MOONSIP_DATA_DIR/moonsip.db,\n"
+		"                        MOONSIP_DATA_DIR defaulting to /var/lib/moonsip)\n");
 }
 
 /* A whole number in [min, max], or -1 with a message. */
@@ -117,6 +120,8 @@ static int set_option(struct run *r, const char *opt, const char *val)
 			return -1;
 		}
 		r->listen[r->nlisten++] = val;
+	} else if (!strcmp(opt, "--db")) {
+		r->db_path = val;
 	} else if (!strcmp(opt, "--domain")) {
 		if (r->ndomains == MAX_DOMAINS) {
 			fprintf(stderr, "moonsip run: at most %d domains\n", MAX_DOMAINS);
@@ -232,7 +237,8 @@ static int set_handler(struct run *r, struct ev_loop *loop)
 				    .loop = loop,
 				    .log = &r->cfg.log,
 				    .domains = r->domains,
-				    .timer_c_ms = r->timer_c_ms };
+				    .timer_c_ms = r->timer_c_ms,
+				    .db_path = r->db_path };
 	if (ms_lua_host_new(&r->host, &lc, err, sizeof err) < 0) {
 		fprintf(stderr, "moonsip run: %s\n", err);
 		return -1;

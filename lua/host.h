@@ -33,7 +33,14 @@ struct ms_lua_config {
 	 * addresses (NULL-terminated), Timer C in ms (0: 180 s). */
 	const char *const *domains;
 	uint32_t timer_c_ms;
+	/* The registrar's SQLite file, opened when a script first uses the
+	 * registrar (NULL: ms_lua_db_path's default). */
+	const char *db_path;
 };
+
+/* The registrar's file: 'given' (--db), else $MOONSIP_DATA_DIR/moonsip.db
+ * (default /var/lib/moonsip), the directory made when missing. */
+const char *ms_lua_db_path(const char *given);
 
 /* Loads and runs the script's top level. On failure returns a negative
  * code with the reason (file:line: message) in err. */

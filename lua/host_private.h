@@ -10,6 +10,7 @@
 #include "moonsip/edit.h"
 #include "moonsip/msg.h"
 #include "moonsip/proxy.h"
+#include "moonsip/registrar.h"
 #include "moonsip/resolve.h"
 
 struct ms_lua_call;
@@ -49,7 +50,11 @@ struct ms_lua_host {
 	_Atomic bool watchdog_stop;
 	unsigned long watchdog; /* pthread_t */
 	struct ms__store *store;
-	struct ms_proxy *proxy;       /* with a stack: proxy.relay and friends */
+	struct ms_proxy *proxy;      /* with a stack: proxy.relay and friends */
+	struct ms_registrar *reg;    /* opened on first use (api_registrar.c) */
+	ev_prepare commit;           /* the registrar's commit, once a turn of the loop */
+	struct ms_lua_call **saving; /* REGISTERs waiting for that commit */
+	unsigned nsaving, capsaving;
 	struct ms_resolver *resolver; /* host names of next hops */
 	char tag_prefix[12];          /* random, once: To tags are prefix + count */
 	uint64_t ntags;
@@ -103,6 +108,8 @@ struct ms_lua_call {
 	bool sleeping;
 	struct ms_resolve *lookup; /* a next hop's name being looked up */
 	struct ms__lua_uac *uac;   /* a request of proxy.request waiting */
+	struct ms_buf answer;      /* registrar.save: sent after the commit */
+	unsigned answer_code;
 };
 
 /* host_call.c */
@@ -171,6 +178,10 @@ bool ms__lua_relay_cancel(struct ms_lua_req *r);
  * its message (branches, responses). */
 void ms__lua_req_commit(lua_State *L, struct ms_lua_req *r, struct ms_edit *e, int rc, const char *fn);
 struct ms_lua_req *ms__lua_new_standalone(lua_State *L, struct ms_lua_host *h, const char *text, size_t len);
+
+/* api_registrar.c: registrar.save, lookup, remove; closing the registrar. */
+void ms__lua_open_registrar(lua_State *L, struct ms_lua_host *h);
+void ms__lua_registrar_free(struct ms_lua_host *h);
 
 /* store.c: ms.store, per host (it outlives reloads). */
 struct ms__store *ms__store_new(void);

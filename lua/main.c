@@ -14,6 +14,7 @@ static void usage(FILE *to)
 		"  run [OPTIONS] [SCRIPT]  serve SIP, routing with SCRIPT (moonsip run --help)\n"
 		"  check SCRIPT    compile a routing script and check it defines on_request\n"
 		"  parse FILE...   parse SIP messages (- for stdin) and print what they hold\n"
+		"  location [--db PATH]  list the registrar's bindings\n"
 		"  version         print the version\n"
 		"  help            print this text\n");
 }
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		return ms_cmd_run(argc - 2, argv + 2);
 	if (!strcmp(cmd, "check"))
 		return ms_cmd_check(argc - 2, argv + 2);
+	if (!strcmp(cmd, "location"))
+		return ms_cmd_location(argc - 2, argv + 2);
 	if (!strcmp(cmd, "parse"))
 		return ms_cmd_parse(argc - 2, argv + 2);
 	fprintf(stderr, "moonsip: unknown command '%s'\n", cmd);

@@ -141,7 +141,7 @@ static int path_of(struct ms_msg *req, struct ms_buf *out)
 
 static struct ms_binding binding_of(const struct want *w, const char *aor, struct ms_msg *req,
 				    const char *path, int64_t now, const char *received, const char *socket,
-				    char *tmp, size_t tmplen)
+				    bool nat, char *tmp, size_t tmplen)
 {
 	const struct ms_str *id = ms_msg_call_id(req);
 	const struct ms_hdr *ua = ms_msg_hdr(req, MS_HDR_USER_AGENT);
@@ -162,6 +162,7 @@ static struct ms_binding binding_of(const struct want *w, const char *aor, struc
 		.reg_id = reg_id_of(w),
 		.q = w->parsed.q >= 0 ? w->parsed.q : 1000,
 		.expires = now + w->expires,
+		.nat = nat,
 	};
 }
 
@@ -220,7 +221,7 @@ static int apply(struct ms_registrar *r, struct ms__aor *a, const struct want *w
 }
 
 int ms_registrar_register(struct ms_registrar *r, struct ms_msg *req, int64_t now, const char *received,
-			  const char *socket, struct ms_register_result *res)
+			  const char *socket, bool nat, struct ms_register_result *res)
 {
 	*res = (struct ms_register_result){ 200, "OK", 0, false };
 	const struct ms_nameaddr *to = ms_msg_to(req);
@@ -249,7 +250,7 @@ int ms_registrar_register(struct ms_registrar *r, struct ms_msg *req, int64_t no
 	if (rc == 0 && res->status == 200)
 		rc = path_of(req, &path);
 	for (unsigned i = 0; rc == 0 && res->status == 200 && i < nw; i++)
-		nb[i] = binding_of(&w[i], aor.data, req, path.data, now, received, socket, tmp[i],
+		nb[i] = binding_of(&w[i], aor.data, req, path.data, now, received, socket, nat, tmp[i],
 				   sizeof tmp[i]);
 	if (rc == 0 && res->status == 200 && nw)
 		rc = write_out(r, a, w, nw, star, nb);

@@ -15,7 +15,8 @@ static const char *const migrations[] = {
 	" instance TEXT NOT NULL DEFAULT '', reg_id INTEGER NOT NULL DEFAULT 0,"
 	" q INTEGER NOT NULL DEFAULT 1000, expires INTEGER NOT NULL,"
 	" received TEXT NOT NULL DEFAULT '', socket TEXT NOT NULL DEFAULT '',"
-	" user_agent TEXT NOT NULL DEFAULT '', PRIMARY KEY (aor, contact));"
+	" user_agent TEXT NOT NULL DEFAULT '', nat INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (aor, contact));"
 	"CREATE INDEX bindings_expires ON bindings (expires);"
 	"CREATE TABLE users (username TEXT NOT NULL, realm TEXT NOT NULL,"
 	" ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, PRIMARY KEY (username, realm));"
@@ -74,9 +75,11 @@ static int prepare(struct ms_registrar *r)
 {
 	static const char upsert[] =
 		"INSERT INTO bindings (aor, contact, path, call_id, cseq, instance, reg_id, q, expires,"
-		" received, socket, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" received, socket, user_agent, nat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		"?12, ?13)"
 		" ON CONFLICT (aor, contact) DO UPDATE SET path = ?3, call_id = ?4, cseq = ?5, instance = ?6,"
-		" reg_id = ?7, q = ?8, expires = ?9, received = ?10, socket = ?11, user_agent = ?12";
+		" reg_id = ?7, q = ?8, expires = ?9, received = ?10, socket = ?11, user_agent = ?12, nat = "
+		"?13";
 	return sqlite3_prepare_v2(r->db, upsert, -1, &r->upsert, NULL) == SQLITE_OK &&
 			sqlite3_prepare_v2(r->db, "DELETE FROM bindings WHERE aor = ?1 AND contact = ?2", -1,
 					   &r->del, NULL) == SQLITE_OK
@@ -120,7 +123,7 @@ int ms__reg_store_load(struct ms_registrar *r, int64_t now)
 	if (sqlite3_prepare_v2(
 		    r->db,
 		    "SELECT aor, contact, path, call_id, cseq, instance, reg_id, q, expires, received,"
-		    " socket, user_agent FROM bindings WHERE expires > ?1",
+		    " socket, user_agent, nat FROM bindings WHERE expires > ?1",
 		    -1, &st, NULL) != SQLITE_OK)
 		return MS_EPROTO;
 	sqlite3_bind_int64(st, 1, now);
@@ -139,6 +142,7 @@ int ms__reg_store_load(struct ms_registrar *r, int64_t now)
 			.received = col(st, 9),
 			.socket = col(st, 10),
 			.user_agent = col(st, 11),
+			.nat = sqlite3_column_int(st, 12) != 0,
 		};
 		struct ms__aor *a = ms__reg_find(r, (struct ms_str){ b.aor, strlen(b.aor) }, true);
 		struct ms__bind *nb = a ? ms__reg_bind_new(&b) : NULL;
@@ -183,6 +187,7 @@ int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b)
 	text(st, 10, b->received);
 	text(st, 11, b->socket);
 	text(st, 12, b->user_agent);
+	sqlite3_bind_int(st, 13, b->nat);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : MS_EPROTO;
 	sqlite3_reset(st);
 	if (rc == 0)

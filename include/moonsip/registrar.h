@@ -11,7 +11,7 @@
  * the cost of an fsync per commit.
  *
  *	ms_registrar_open(&r, &(struct ms_registrar_config){ .db_path = "moonsip.db" }, err, sizeof err);
- *	ms_registrar_register(r, &req, now, "udp:192.0.2.1:5060", "udp:127.0.0.1:5060", &res);
+ *	ms_registrar_register(r, &req, now, "udp:192.0.2.1:5060", "udp:127.0.0.1:5060", false, &res);
  *	ms_registrar_commit(r);   then send res's answer
  *	n = ms_registrar_lookup(r, MS_STR("sip:alice@example.com"), now, list, 10);
  *
@@ -46,6 +46,7 @@ struct ms_binding {
 	uint32_t reg_id; /* 0 when absent */
 	int q;           /* q * 1000 (1000 when the Contact had none) */
 	int64_t expires; /* when it ends, seconds since the epoch */
+	bool nat;        /* the REGISTER came through a NAT: requests go to 'received' */
 };
 
 struct ms_registrar_config {
@@ -84,12 +85,14 @@ struct ms_register_result {
  * Contact "*" with Expires 0 removes every binding; each other Contact is
  * added, refreshed or removed (expires 0) by the rules of §10.3 steps 6 to
  * 8, keyed by +sip.instance and reg-id when it has them (RFC 5626), else
- * by its URI. Nothing changes unless the whole request is accepted.
- * Returns 0 with the outcome in *res (200, or 400, 403, 423, 500 with a
- * reason that says why), or MS_ENOMEM / an SQLite failure (MS_EPROTO, with
- * a log line to the caller's care: the in-memory state is unchanged). */
+ * by its URI. 'nat' says the REGISTER came through a NAT (its Via's
+ * sent-by is not where it came from), kept with the bindings. Nothing changes unless the whole request is
+ * accepted. Returns 0 with the outcome in *res (200, or 400, 403, 423, 500 with a reason that says why), or
+ * MS_ENOMEM / an SQLite failure (MS_EPROTO, with a log line to the caller's care: the in-memory state is
+ * unchanged). */
 MS_API int ms_registrar_register(struct ms_registrar *r, struct ms_msg *req, int64_t now,
-				 const char *received, const char *socket, struct ms_register_result *res);
+				 const char *received, const char *socket, bool nat,
+				 struct ms_register_result *res);
 /* The Contact header fields of a 200 to a REGISTER for 'aor': every
  * binding that has not expired, with expires= the seconds left. */
 MS_API int ms_registrar_contacts(struct ms_registrar *r, struct ms_str aor, int64_t now, struct ms_buf *out);

@@ -77,9 +77,9 @@ local ms = {
 local function target_groups(targets, parallel)
   local list = {}
   local function add(t, i)
-    local text, q = t, 1
+    local text, q, contact = t, 1, nil
     if type(t) == "table" then
-      if t.text then text = t.text else text, q = t.uri, t.q or 1 end
+      if t.text then text = t.text else text, q, contact = t.uri, t.q or 1, t end
       if type(text) == "table" then text = text.text end
     end
     if type(text) ~= "string" or type(q) ~= "number" then
@@ -88,7 +88,7 @@ local function target_groups(targets, parallel)
     end
     local ok, why = core.uri_check(text)
     if not ok then error(format("bad target '%s' to 'proxy.relay': %s", text, why), 4) end
-    list[#list + 1] = { text = text, q = q, i = #list }
+    list[#list + 1] = { text = text, q = q, i = #list, contact = contact }
   end
   if type(targets) == "table" and not targets.text and not targets.uri then
     for i, t in ipairs(targets) do add(t, i) end
@@ -131,11 +131,16 @@ end
 
 -- One branch: the request for it, the script's look, the next hop (looked
 -- up when it is a name), the send. The branch's number, or nil and why.
-local function start_branch(req, target, opts)
+local function start_branch(req, target, opts, contact)
   -- Without headers to add or a look at the branch, the request goes as it
-  -- is (with the target as its Request-URI): no copy for the script.
+  -- is (with the target as its Request-URI): no copy for the script. A
+  -- registered contact brings its Path (as Route, RFC 3327) and the
+  -- address its REGISTER came from (the way back through a NAT).
+  local path = contact and contact.path ~= "" and contact.path or nil
+  local received = contact and contact.nat and contact.received ~= "" and contact.received or nil
   local b = target
-  if opts.headers or opts.on_branch then b = core.branch_request(req, target) end
+  if opts.headers or opts.on_branch or path then b = core.branch_request(req, target) end
+  if path then b:add_header("Route", path) end
   if opts.headers then
     for name, v in pairs(opts.headers) do
       if type(v) == "table" then
@@ -146,7 +151,7 @@ local function start_branch(req, target, opts)
     end
   end
   if opts.on_branch then opts.on_branch(b) end
-  local no, name, port = core.branch_send(req, b, opts.record_route, opts.timeout)
+  local no, name, port = core.branch_send(req, b, opts.record_route, opts.timeout, nil, not path and received or nil)
   if no == "lookup" then
     local addr, why = core.resolve(name, port)
     if not addr then return nil, format("%s: %s", name, why) end
@@ -176,7 +181,7 @@ function proxy.relay(req, targets, opts)
   for _, group in ipairs(groups) do
     local started = 0
     for _, t in ipairs(group) do
-      local no, err = start_branch(req, t.text, opts)
+      local no, err = start_branch(req, t.text, opts, t.contact)
       if no then started = started + 1 else why = err; log.warn("proxy.relay: %s not tried: %s", t.text, err) end
     end
     if started > 0 then
@@ -249,6 +254,37 @@ function proxy.route(req, opts)
   return proxy.relay(req, target, opts)
 end
 
+-- registrar ---------------------------------------------------------------
+
+local registrar = {}
+
+-- Answers the REGISTER (200 with every binding, 423, 400, 403 or 500 with a
+-- reason) after its bindings are stored; returns the status.
+function registrar.save(req)
+  return core.reg_save(req)
+end
+
+local function aor_text(aor, fn)
+  if type(aor) == "table" then aor = aor.text end
+  if type(aor) ~= "string" then
+    error(format("bad argument #1 to '%s' (address-of-record URI expected, got %s)", fn, type(aor)), 3)
+  end
+  return aor
+end
+
+-- The contacts of an address-of-record, highest q first: each { uri, q,
+-- expires (seconds left), path, received, socket, nat, instance,
+-- user_agent }, which proxy.relay takes as targets as they are (through
+-- the Path, and to 'received' when the REGISTER came through a NAT).
+function registrar.lookup(aor)
+  return core.reg_lookup(aor_text(aor, "registrar.lookup"))
+end
+
+function registrar.remove(aor, contact)
+  if type(contact) == "table" then contact = contact.text or contact.uri end
+  return core.reg_remove(aor_text(aor, "registrar.remove"), contact)
+end
+
 -- The areas later capabilities fill in. Until then, using one says so.
 local function pending(area, issue)
   return setmetatable({}, {
@@ -263,7 +299,7 @@ local api = {
   log = log,
   ms = ms,
   proxy = proxy,
-  registrar = pending("registrar", "the registrar"),
+  registrar = registrar,
   auth = pending("auth", "digest authentication"),
   rtp = pending("rtp", "the RTP relay"),
   nat = pending("nat", "the RTP relay and NAT helpers"),

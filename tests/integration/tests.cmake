@@ -55,3 +55,7 @@ add_test(NAME integration.proxy_checks
 add_test(NAME integration.proxy
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/proxy_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 60)
 set_tests_properties(integration.proxy PROPERTIES TIMEOUT 300)
+
+# Ports 70 (server) to 75 (socket peers): the registrar with a real file.
+add_test(NAME integration.registrar
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/registrar_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 70)

@@ -10,8 +10,9 @@
 #include "moonsip/registrar.h"
 #include "test.h"
 
-#define NOW 4000000000LL /* far ahead: bindings loaded at reopen (by the real clock) must not have expired \
-			  */
+#define NOW                                                                                            \
+	4000000000LL /* far ahead: bindings loaded at reopen (by the real clock) must not have expired \
+		      */
 
 struct fx {
 	char path[64];
@@ -68,7 +69,8 @@ static struct ms_register_result reg(struct fx *f, const char *call_id, unsigned
 	ASSERT(ms_msg_parse(&f->m, f->buf, (size_t)n, MS_PARSE_DGRAM) >= 0);
 	ASSERT_INT(ms_msg_check(&f->m), 0);
 	struct ms_register_result res;
-	ASSERT_INT(ms_registrar_register(f->r, &f->m, NOW, "udp:192.0.2.1:5060", "udp:127.0.0.1:5060", &res),
+	ASSERT_INT(ms_registrar_register(f->r, &f->m, NOW, "udp:192.0.2.1:5060", "udp:127.0.0.1:5060", true,
+					 &res),
 		   0);
 	return res;
 }
@@ -237,5 +239,6 @@ TEST(registrar_group_commit_and_reopen)
 	ASSERT_INT(b[0]->q, 200);
 	ASSERT_INT(b[0]->cseq, 1);
 	ASSERT(!strcmp(b[0]->socket, "udp:127.0.0.1:5060"));
+	ASSERT(b[0]->nat);
 	teardown(&f);
 }

@@ -1,0 +1,279 @@
+/* registrar.save, registrar.lookup and registrar.remove: the C half. The
+ * registrar (core/registrar) is opened on first use. A REGISTER's answer is
+ * sent after the commit of the batch that holds its bindings (group
+ * commit): save() waits for it, without blocking the loop, and every
+ * REGISTER handled in the same turn of the loop shares one commit. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "host_private.h"
+#include "moonsip/registrar.h"
+
+static struct ms_lua_host *host(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static struct ms_registrar *registrar(lua_State *L, struct ms_lua_host *h)
+{
+	if (h->reg)
+		return h->reg;
+	char err[512];
+	struct ms_registrar_config cfg = { .db_path = ms_lua_db_path(h->cfg.db_path) };
+	if (ms_registrar_open(&h->reg, &cfg, err, sizeof err) < 0)
+		luaL_error(L, "registrar: %s", err);
+	return h->reg;
+}
+
+/* The commit of a turn of the loop, then the answers that waited for it. */
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct ms_lua_host *h = w->data;
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	bool ok = ms_registrar_commit(h->reg) == 0;
+	if (!ok)
+		ms_log(h->cfg.log, MS_LOG_ERROR, "registrar: the commit failed: %u REGISTERs answered 500",
+		       h->nsaving);
+	struct ms_lua_call **list = h->saving;
+	unsigned n = h->nsaving;
+	h->saving = NULL;
+	h->nsaving = h->capsaving = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct ms_lua_call *c = list[i];
+		struct ms_lua_req *r = c->req;
+		unsigned code = ok ? c->answer_code : 500;
+		if (!ok) {
+			c->answer.len = 0;
+			if (ms_build_response(
+				    &c->answer, r->m, 500,
+				    MS_STR("Server Internal Error: the binding could not be stored"),
+				    ms__lua_req_tag(r)) == 0)
+				ms_build_end(&c->answer, MS_STR_NULL, MS_STR_NULL);
+		}
+		ms__lua_send_answer(r, false, code, &c->answer);
+		ms_buf_free(&c->answer);
+		lua_pushinteger(c->co, code);
+		ms__lua_resume(c, 1);
+	}
+	ms__free(list);
+}
+
+static int wait_commit(lua_State *L, struct ms_lua_host *h, struct ms_lua_call *c)
+{
+	if (h->nsaving == h->capsaving) {
+		unsigned cap = h->capsaving ? h->capsaving * 2 : 16;
+		struct ms_lua_call **l = ms__realloc(h->saving, cap * sizeof *l);
+		if (!l)
+			return luaL_error(L, "registrar.save: out of memory");
+		h->saving = l;
+		h->capsaving = cap;
+	}
+	h->saving[h->nsaving++] = c;
+	if (!ev_is_active(&h->commit)) {
+		ev_prepare_init(&h->commit, on_prepare);
+		h->commit.data = h;
+		ev_prepare_start(h->cfg.loop, &h->commit);
+	}
+	return lua_yield(L, 0);
+}
+
+/* "udp:192.0.2.1:5060": a peer as the registrar keeps it. */
+static void peer_text(enum ms_proto p, const struct sockaddr_storage *a, char *out, size_t size)
+{
+	char addr[MS_ADDR_STRLEN];
+	char proto[8];
+	snprintf(proto, sizeof proto, "%s", ms_proto_name(p));
+	for (char *x = proto; *x; x++)
+		*x = (char)(*x >= 'A' && *x <= 'Z' ? *x + 32 : *x);
+	snprintf(out, size, "%s:%s", proto, ms_addr_format(a, addr));
+}
+
+/* Behind a NAT: the top Via's sent-by is not where the REGISTER came from
+ * (the received and rport values the stack put in, RFC 3581; a received
+ * equal to the sent-by host is only there because rport was asked for). */
+static bool behind_nat(const struct ms_via *v)
+{
+	if (!v)
+		return false;
+	struct sockaddr_storage rcv, sent;
+	uint32_t rport;
+	if (v->received.len &&
+	    (ms_addr_set(&rcv, v->received, 0) < 0 || ms_addr_set(&sent, v->host, 0) < 0 ||
+	     !ms_addr_equal(&rcv, &sent)))
+		return true;
+	return ms_str_to_u32(v->rport, 65535, &rport) == 0 && rport != (v->port ? v->port : 5060u);
+}
+
+/* The answer to a REGISTER as the registrar decided it. */
+static int build_answer(struct ms_lua_host *h, struct ms_lua_req *r, const struct ms_register_result *res,
+			struct ms_buf *b)
+{
+	struct ms_msg *m = r->m;
+	int rc = ms_build_response(b, m, res->status, (struct ms_str){ res->reason, strlen(res->reason) },
+				   ms__lua_req_tag(r));
+	if (rc == 0 && res->status == 200) {
+		struct ms_buf aor;
+		ms_buf_init(&aor);
+		rc = ms_registrar_aor(&ms_msg_to(m)->uri, &aor);
+		if (rc == 0)
+			rc = ms_registrar_contacts(h->reg, (struct ms_str){ aor.data, aor.len },
+						   (int64_t)time(NULL), b);
+		ms_buf_free(&aor);
+		if (rc == 0 && res->path)
+			rc = ms_build_header(b, MS_STR("Supported"), MS_STR("path"));
+	}
+	if (rc == 0 && res->status == 423) {
+		char v[16];
+		int n = snprintf(v, sizeof v, "%u", res->min_expires);
+		rc = ms_build_header(b, MS_STR("Min-Expires"), (struct ms_str){ v, (size_t)n });
+	}
+	return rc ? rc : ms_build_end(b, MS_STR_NULL, MS_STR_NULL);
+}
+
+/* core.reg_save(req): the status the REGISTER was answered with. */
+static int reg_save(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	struct ms_lua_req *r = ms__lua_check_req(L, 1);
+	struct ms_lua_call *c = h->current;
+	if (r->standalone || !r->m || !c || c->req != r || c->co != L)
+		return luaL_error(L, "registrar.save: not the request of the running handler");
+	if (r->m->method != MS_METHOD_REGISTER) {
+		char method[32];
+		snprintf(method, sizeof method, "%.*s", (int)r->m->method_s.len, r->m->method_s.s);
+		return luaL_error(L, "registrar.save: a %s is no REGISTER", method);
+	}
+	if (r->status >= 200)
+		return luaL_error(L, "registrar.save: the request was already answered with %d",
+				  (int)r->status);
+	struct ms_registrar *reg = registrar(L, h);
+	char received[80], socket[80] = "";
+	struct sockaddr_storage local;
+	peer_text(r->src.proto, &r->src.addr, received, sizeof received);
+	if (h->cfg.stack && ms_stack_local_for(h->cfg.stack, &r->src, &local) == 0)
+		peer_text(r->src.proto, &local, socket, sizeof socket);
+	bool nat = behind_nat(ms_msg_via(r->m));
+	struct ms_register_result res;
+	int rc = ms_registrar_register(reg, r->m, (int64_t)time(NULL), received, socket, nat, &res);
+	if (rc < 0) {
+		ms_log(h->cfg.log, MS_LOG_ERROR, "registrar: storing a binding failed: %s", ms_strerror(rc));
+		res = (struct ms_register_result){ 500,
+						   "Server Internal Error: the binding could not be stored",
+						   0, false };
+	}
+	ms_buf_init(&c->answer);
+	rc = build_answer(h, r, &res, &c->answer);
+	if (rc < 0) {
+		ms_buf_free(&c->answer);
+		return luaL_error(L, "registrar.save: cannot build the answer: %s", ms_strerror(rc));
+	}
+	c->answer_code = res.status;
+	if (res.status == 200 && ms_registrar_pending(reg))
+		return wait_commit(L, h, c);
+	ms__lua_send_answer(r, false, res.status, &c->answer);
+	ms_buf_free(&c->answer);
+	lua_pushinteger(L, res.status);
+	return 1;
+}
+
+/* The canonical AOR of argument 1 (a URI string). */
+static void aor_arg(lua_State *L, const char *fn, struct ms_buf *out)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	struct ms_uri u;
+	const char *why;
+	if (ms_uri_parse(&u, s, len, &why) < 0 || ms_registrar_aor(&u, out) < 0) {
+		ms_buf_free(out);
+		luaL_error(L, "%s: '%s' is no sip or sips address-of-record", fn, s);
+	}
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* core.reg_lookup(aor): the contacts, highest q first. */
+static int reg_lookup(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	struct ms_buf aor;
+	ms_buf_init(&aor);
+	aor_arg(L, "registrar.lookup", &aor);
+	struct ms_registrar *reg = registrar(L, h);
+	const struct ms_binding *b[64];
+	int64_t now = (int64_t)time(NULL);
+	size_t n = ms_registrar_lookup(reg, (struct ms_str){ aor.data, aor.len }, now, b, 64);
+	ms_buf_free(&aor);
+	if (n > 64)
+		n = 64;
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 8);
+		set_str(L, "uri", b[i]->contact);
+		set_str(L, "path", b[i]->path);
+		set_str(L, "received", b[i]->received);
+		set_str(L, "socket", b[i]->socket);
+		set_str(L, "instance", b[i]->instance);
+		set_str(L, "user_agent", b[i]->user_agent);
+		lua_pushboolean(L, b[i]->nat);
+		lua_setfield(L, -2, "nat");
+		lua_pushnumber(L, b[i]->q / 1000.0);
+		lua_setfield(L, -2, "q");
+		lua_pushinteger(L, (lua_Integer)(b[i]->expires - now));
+		lua_setfield(L, -2, "expires");
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
+/* core.reg_remove(aor [, contact]): how many bindings went. */
+static int reg_remove(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	struct ms_buf aor;
+	ms_buf_init(&aor);
+	aor_arg(L, "registrar.remove", &aor);
+	size_t cl = 0;
+	const char *contact = luaL_optlstring(L, 2, "", &cl);
+	struct ms_registrar *reg = registrar(L, h);
+	int n = ms_registrar_remove(reg, (struct ms_str){ aor.data, aor.len },
+				    (struct ms_str){ contact, cl });
+	ms_buf_free(&aor);
+	if (n < 0)
+		return luaL_error(L, "registrar.remove: the database failed");
+	if (ms_registrar_commit(reg) < 0)
+		return luaL_error(L, "registrar.remove: the commit failed");
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+void ms__lua_registrar_free(struct ms_lua_host *h)
+{
+	if (ev_is_active(&h->commit))
+		ev_prepare_stop(h->cfg.loop, &h->commit);
+	ms__free(h->saving);
+	h->saving = NULL;
+	ms_registrar_close(h->reg);
+	h->reg = NULL;
+}
+
+void ms__lua_open_registrar(lua_State *L, struct ms_lua_host *h)
+{
+	static const luaL_Reg fns[] = {
+		{ "reg_save", reg_save },
+		{ "reg_lookup", reg_lookup },
+		{ "reg_remove", reg_remove },
+	};
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		lua_pushlightuserdata(L, h);
+		lua_pushcclosure(L, fns[i].func, 1);
+		lua_setfield(L, -2, fns[i].name);
+	}
+}
