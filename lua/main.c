@@ -15,6 +15,7 @@ static void usage(FILE *to)
 		"  check SCRIPT    compile a routing script and check it defines on_request\n"
 		"  parse FILE...   parse SIP messages (- for stdin) and print what they hold\n"
 		"  location [--db PATH]  list the registrar's bindings\n"
+		"  user add|del|list ...  users for digest authentication (moonsip user)\n"
 		"  version         print the version\n"
 		"  help            print this text\n");
 }
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return ms_cmd_run(argc - 2, argv + 2);
 	if (!strcmp(cmd, "check"))
 		return ms_cmd_check(argc - 2, argv + 2);
+	if (!strcmp(cmd, "user"))
+		return ms_cmd_user(argc - 2, argv + 2);
 	if (!strcmp(cmd, "location"))
 		return ms_cmd_location(argc - 2, argv + 2);
 	if (!strcmp(cmd, "parse"))

@@ -119,6 +119,23 @@ MS_API void ms_registrar_each(struct ms_registrar *r, void (*fn)(const struct ms
 			      void *arg);
 MS_API size_t ms_registrar_count(const struct ms_registrar *r);
 
+/* Users of digest authentication, in the same file: one HA1 per hash
+ * (moonsip/digest.h), never the password. Each change is committed at once
+ * (with whatever bindings were pending). */
+MS_API int ms_registrar_user_set(struct ms_registrar *r, struct ms_str user, struct ms_str realm,
+				 struct ms_str password);
+/* MS_ENOENT when there was no such user. */
+MS_API int ms_registrar_user_del(struct ms_registrar *r, struct ms_str user, struct ms_str realm);
+/* The stored HA1 (hex) of a user for MD5 or SHA-256 into out (65 bytes);
+ * MS_ENOENT for an unknown user. */
+MS_API int ms_registrar_user_ha1(struct ms_registrar *r, struct ms_str user, struct ms_str realm, bool sha256,
+				 char out[65]);
+MS_API void ms_registrar_user_each(struct ms_registrar *r,
+				   void (*fn)(const char *user, const char *realm, void *arg), void *arg);
+/* The server's nonce secret (32 bytes): made at random and stored on first
+ * use, the same after a restart. */
+MS_API int ms_registrar_secret(struct ms_registrar *r, unsigned char out[32]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "moonsip/digest.h"
 #include "moonsip/registrar.h"
 #include "test.h"
 
@@ -240,5 +241,34 @@ TEST(registrar_group_commit_and_reopen)
 	ASSERT_INT(b[0]->cseq, 1);
 	ASSERT(!strcmp(b[0]->socket, "udp:127.0.0.1:5060"));
 	ASSERT(b[0]->nat);
+	teardown(&f);
+}
+
+TEST(registrar_users_and_secret)
+{
+	struct fx f;
+	setup(&f, NULL);
+	char ha1[65];
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("alice"), MS_STR("example.com"), false, ha1), MS_ENOENT);
+	ASSERT_INT(ms_registrar_user_set(f.r, MS_STR("alice"), MS_STR("example.com"), MS_STR("secret")), 0);
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("alice"), MS_STR("example.com"), false, ha1), 0);
+	char want[65];
+	ASSERT_INT(
+		ms_digest_ha1(MS_DIGEST_MD5, MS_STR("alice"), MS_STR("example.com"), MS_STR("secret"), want),
+		0);
+	ASSERT(!strcmp(ha1, want));
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("alice"), MS_STR("example.com"), true, ha1), 0);
+	ASSERT_INT(strlen(ha1), 64);
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("alice"), MS_STR("other.org"), false, ha1), MS_ENOENT);
+	unsigned char s1[32], s2[32];
+	ASSERT_INT(ms_registrar_secret(f.r, s1), 0);
+	ASSERT_INT(ms_registrar_secret(f.r, s2), 0);
+	ASSERT(!memcmp(s1, s2, 32));
+	ms_registrar_close(f.r);
+	open_reg(&f, NULL); /* the same secret and users after a restart */
+	ASSERT_INT(ms_registrar_secret(f.r, s2), 0);
+	ASSERT(!memcmp(s1, s2, 32));
+	ASSERT_INT(ms_registrar_user_del(f.r, MS_STR("alice"), MS_STR("example.com")), 0);
+	ASSERT_INT(ms_registrar_user_del(f.r, MS_STR("alice"), MS_STR("example.com")), MS_ENOENT);
 	teardown(&f);
 }
