@@ -85,6 +85,15 @@ static bool contact_is(const struct ms_binding *b, struct ms_str contact)
 		ms_uri_parse(&y, contact.s, contact.len, &why) == 0 && ms_uri_equal(&x, &y);
 }
 
+/* Binding i of 'a' out of the file (in the open transaction) and memory. */
+static int drop_stored(struct ms_registrar *r, struct ms__aor *a, unsigned i)
+{
+	int rc = ms__reg_store_del(r, &a->list[i]->b);
+	if (rc == 0)
+		ms__reg_drop(r, a, i);
+	return rc;
+}
+
 int ms_registrar_remove(struct ms_registrar *r, struct ms_str aor, struct ms_str contact)
 {
 	struct ms__aor *a = ms__reg_find(r, aor, false);
@@ -92,10 +101,9 @@ int ms_registrar_remove(struct ms_registrar *r, struct ms_str aor, struct ms_str
 	for (unsigned i = a ? a->n : 0; i-- > 0;) {
 		if (contact.len && !contact_is(&a->list[i]->b, contact))
 			continue;
-		int rc = ms__reg_store_del(r, &a->list[i]->b);
+		int rc = drop_stored(r, a, i);
 		if (rc < 0)
 			return rc;
-		ms__reg_drop(r, a, i);
 		n++;
 	}
 	return n;
@@ -109,10 +117,9 @@ int ms_registrar_sweep(struct ms_registrar *r, int64_t now)
 			for (unsigned i = a->n; i-- > 0;) {
 				if (a->list[i]->b.expires > now)
 					continue;
-				int rc = ms__reg_store_del(r, &a->list[i]->b);
+				int rc = drop_stored(r, a, i);
 				if (rc < 0)
 					return rc;
-				ms__reg_drop(r, a, i);
 				n++;
 			}
 		}

@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts (sourced): CPU time of a server and of
-# every process it forked, as Kamailio forks its workers.
+# every process it forked, as Kamailio forks its workers; stopping one.
 
 # descendants PID: PID and every process below it
 descendants() {
@@ -22,4 +22,26 @@ cpu() {
 		done
 	done
 	echo "$t $ns"
+}
+
+# alive PID: running and not a zombie
+alive() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[[ ${s:0:1} != Z ]]
+}
+# stop_pid PID: SIGTERM, up to 5 s, then SIGKILL for it and whatever it forked
+stop_pid() {
+	local p=$1 kids i
+	if alive "$p"; then
+		kids=$(descendants "$p")
+		kill "$p" 2>/dev/null || true
+		for i in $(seq 50); do
+			alive "$p" || break
+			sleep 0.1
+		done
+		for i in $kids; do if alive "$i"; then kill -KILL "$i" 2>/dev/null || true; fi; done
+	fi
+	wait "$p" 2>/dev/null || true
 }

@@ -68,27 +68,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-. tests/bench/cpu.sh # descendants, cpu
-alive() { # running and not a zombie
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[[ ${s:0:1} != Z ]]
-}
+. tests/bench/cpu.sh # descendants, cpu, alive, stop_pid
 # machine_busy: CPU ticks the whole machine spent not idle (all cores, /proc/stat)
 machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 stop_server() {
-	local pid=$1 kids i
-	if alive "$pid"; then
-		kids=$(descendants "$pid")
-		kill "$pid" 2>/dev/null || true
-		for i in $(seq 50); do
-			alive "$pid" || break
-			sleep 0.1
-		done
-		for i in $kids; do if alive "$i"; then kill -KILL "$i" 2>/dev/null || true; fi; done
-	fi
-	wait "$pid" 2>/dev/null || true
+	local pid=$1
+	stop_pid "$pid"
 	local keep=() p
 	for p in "${started[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
 	started=("${keep[@]}")

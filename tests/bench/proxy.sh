@@ -82,26 +82,7 @@ fi
 work=$(mktemp -d /tmp/moonsip-proxybench.XXXXXX)
 declare -A pid port uas_pid uas_port calls_extra why_out
 started=() # PIDs this script started (servers and SIPp UASs), stopped on exit
-. tests/bench/cpu.sh # descendants, cpu
-alive() {            # running and not a zombie
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[[ ${s:0:1} != Z ]]
-}
-stop_pid() { # PID: SIGTERM, up to 5 s, then SIGKILL for it and whatever it forked
-	local p=$1 kids i
-	if alive "$p"; then
-		kids=$(descendants "$p")
-		kill "$p" 2>/dev/null || true
-		for i in $(seq 50); do
-			alive "$p" || break
-			sleep 0.1
-		done
-		for i in $kids; do if alive "$i"; then kill -KILL "$i" 2>/dev/null || true; fi; done
-	fi
-	wait "$p" 2>/dev/null || true
-}
+. tests/bench/cpu.sh # descendants, cpu, alive, stop_pid
 cleanup() {
 	local p
 	for p in "${started[@]}"; do stop_pid "$p"; done
