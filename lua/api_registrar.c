@@ -17,7 +17,7 @@ static struct ms_lua_host *host(lua_State *L)
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-static struct ms_registrar *registrar(lua_State *L, struct ms_lua_host *h)
+struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h)
 {
 	if (h->reg)
 		return h->reg;
@@ -150,7 +150,7 @@ static int reg_save(lua_State *L)
 	if (r->status >= 200)
 		return luaL_error(L, "registrar.save: the request was already answered with %d",
 				  (int)r->status);
-	struct ms_registrar *reg = registrar(L, h);
+	struct ms_registrar *reg = ms__lua_registrar(L, h);
 	char received[80], socket[80] = "";
 	struct sockaddr_storage local;
 	peer_text(r->src.proto, &r->src.addr, received, sizeof received);
@@ -206,7 +206,7 @@ static int reg_lookup(lua_State *L)
 	struct ms_buf aor;
 	ms_buf_init(&aor);
 	aor_arg(L, "registrar.lookup", &aor);
-	struct ms_registrar *reg = registrar(L, h);
+	struct ms_registrar *reg = ms__lua_registrar(L, h);
 	const struct ms_binding *b[64];
 	int64_t now = (int64_t)time(NULL);
 	size_t n = ms_registrar_lookup(reg, (struct ms_str){ aor.data, aor.len }, now, b, 64);
@@ -242,7 +242,7 @@ static int reg_remove(lua_State *L)
 	aor_arg(L, "registrar.remove", &aor);
 	size_t cl = 0;
 	const char *contact = luaL_optlstring(L, 2, "", &cl);
-	struct ms_registrar *reg = registrar(L, h);
+	struct ms_registrar *reg = ms__lua_registrar(L, h);
 	int n = ms_registrar_remove(reg, (struct ms_str){ aor.data, aor.len },
 				    (struct ms_str){ contact, cl });
 	ms_buf_free(&aor);

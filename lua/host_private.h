@@ -52,6 +52,7 @@ struct ms_lua_host {
 	struct ms__store *store;
 	struct ms_proxy *proxy;      /* with a stack: proxy.relay and friends */
 	struct ms_registrar *reg;    /* opened on first use (api_registrar.c) */
+	struct ms__auth *auth;       /* nonce-counts and failures (api_auth.c) */
 	ev_prepare commit;           /* the registrar's commit, once a turn of the loop */
 	struct ms_lua_call **saving; /* REGISTERs waiting for that commit */
 	unsigned nsaving, capsaving;
@@ -95,6 +96,8 @@ struct ms_lua_req {
 	bool waiting;             /* in proxy.relay, for the round to end */
 	int on_reply;             /* registry reference, or LUA_NOREF */
 	unsigned relay_status;    /* the last round's status, 0 before */
+	bool auth_stale;          /* auth.check found a stale nonce: challenge with stale=true */
+	bool auth_blocked;        /* its source is over the failure limit: 403 */
 };
 
 /* One request's coroutine. */
@@ -182,6 +185,11 @@ struct ms_lua_req *ms__lua_new_standalone(lua_State *L, struct ms_lua_host *h, c
 /* api_registrar.c: registrar.save, lookup, remove; closing the registrar. */
 void ms__lua_open_registrar(lua_State *L, struct ms_lua_host *h);
 void ms__lua_registrar_free(struct ms_lua_host *h);
+/* The registrar, opened on first use (a Lua error when it cannot be). */
+struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h);
+/* api_auth.c: auth.check and auth.challenge; their state. */
+void ms__lua_open_auth(lua_State *L, struct ms_lua_host *h);
+void ms__lua_auth_free(struct ms_lua_host *h);
 
 /* store.c: ms.store, per host (it outlives reloads). */
 struct ms__store *ms__store_new(void);

@@ -285,6 +285,44 @@ function registrar.remove(aor, contact)
   return core.reg_remove(aor_text(aor, "registrar.remove"), contact)
 end
 
+-- auth --------------------------------------------------------------------
+
+local auth = {}
+
+-- A REGISTER is a registrar's (401, Authorization); anything else a
+-- proxy's (407, Proxy-Authorization), unless opts.proxy says otherwise.
+local function as_proxy(req, opts)
+  if opts and opts.proxy ~= nil then return opts.proxy end
+  return req.method ~= "REGISTER"
+end
+
+local function realm_arg(realm, fn)
+  if type(realm) ~= "string" or realm == "" then
+    error(format("bad argument #2 to '%s' (realm expected, got %s)", fn, type(realm)), 3)
+  end
+  return realm
+end
+
+-- The authenticated user name, or nil and why (no credentials, unknown user
+-- or wrong password, stale nonce, replayed nonce-count, too many failures
+-- from the address...). opts: proxy, max_age (seconds a nonce lives, 300).
+function auth.check(req, realm, opts)
+  return core.auth_check(req, realm_arg(realm, "auth.check"), as_proxy(req, opts), opts and opts.max_age)
+end
+
+-- Answers 401 (407 for a proxy) with a SHA-256 and an MD5 challenge
+-- (stale=true after a stale nonce), or 403 to an address over its limit of
+-- failures; returns the status.
+function auth.challenge(req, realm, opts)
+  return core.auth_challenge(req, realm_arg(realm, "auth.challenge"), as_proxy(req, opts))
+end
+
+-- Removes the credentials before the request is relayed, so that they do
+-- not go downstream.
+function auth.consume(req, opts)
+  return req:remove_header(as_proxy(req, opts) and "Proxy-Authorization" or "Authorization")
+end
+
 -- The areas later capabilities fill in. Until then, using one says so.
 local function pending(area, issue)
   return setmetatable({}, {
@@ -300,7 +338,7 @@ local api = {
   ms = ms,
   proxy = proxy,
   registrar = registrar,
-  auth = pending("auth", "digest authentication"),
+  auth = auth,
   rtp = pending("rtp", "the RTP relay"),
   nat = pending("nat", "the RTP relay and NAT helpers"),
 }

@@ -59,3 +59,7 @@ set_tests_properties(integration.proxy PROPERTIES TIMEOUT 300)
 # Ports 70 (server) to 75 (socket peers): the registrar with a real file.
 add_test(NAME integration.registrar
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/registrar_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 70)
+
+# Ports 80 (server) and 81: digest authentication of REGISTERs.
+add_test(NAME integration.auth
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/auth_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 80)

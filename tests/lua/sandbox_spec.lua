@@ -44,7 +44,8 @@ describe("the script's world", function()
       h["x-proxy-relay"])
     -- The registrar is there: a request that is no REGISTER is refused.
     assert.matches("registrar%.save: a [A-Z]+ is no REGISTER", h["x-registrar-save"])
-    assert.matches("auth%.check is not available", h["x-auth-check"])
+    -- auth is there: a missing realm is a clear error.
+    assert.matches("bad argument #2 to 'auth%.check' %(realm expected, got nil%)", h["x-auth-check"])
     assert.matches("rtp%.offer is not available", h["x-rtp-offer"])
   end)
 end)

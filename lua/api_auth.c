@@ -1,0 +1,313 @@
+/* auth.check, auth.challenge: digest authentication of requests (RFC 3261
+ * §22, RFC 7616, RFC 8760) against the users in the registrar's file. The
+ * nonces are stateless (core/auth); what is kept here is the last
+ * nonce-count seen per nonce (a replayed response is refused) and the
+ * failures per source address (past a limit a source gets 403 for a while,
+ * so that guessing passwords is slow). */
+#include <lauxlib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "host_private.h"
+#include "moonsip/digest.h"
+
+#define NC_BUCKETS 4096
+#define FAIL_BUCKETS 1024
+#define FAIL_LIMIT 20  /* failures per source in a window, then 403 */
+#define FAIL_WINDOW 60 /* seconds */
+
+struct ms__nc {
+	struct ms__nc *next;
+	int64_t until; /* the nonce is stale from then on: the entry may go */
+	uint32_t nc;
+	char nonce[MS_DIGEST_NONCE_SIZE];
+};
+
+struct ms__fail {
+	struct ms__fail *next;
+	int64_t since;
+	unsigned count;
+	struct sockaddr_storage addr;
+};
+
+struct ms__auth {
+	unsigned char secret[32];
+	struct ms__nc *nc[NC_BUCKETS];
+	struct ms__fail *fail[FAIL_BUCKETS];
+};
+
+static struct ms_lua_host *host(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static uint32_t hash(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 16777619u;
+	return h;
+}
+
+static struct ms__auth *state(lua_State *L, struct ms_lua_host *h)
+{
+	if (h->auth)
+		return h->auth;
+	struct ms__auth *a = ms__calloc(1, sizeof *a);
+	if (!a)
+		luaL_error(L, "auth: out of memory");
+	if (ms_registrar_secret(ms__lua_registrar(L, h), a->secret) < 0) {
+		ms__free(a);
+		luaL_error(L, "auth: cannot read or make the nonce secret");
+	}
+	h->auth = a;
+	return a;
+}
+
+/* The count must rise for each use of a nonce; entries of stale nonces go. */
+static bool fresh_nc(struct ms__auth *a, struct ms_str nonce, uint32_t nc, int64_t until, int64_t now)
+{
+	uint32_t b = hash(nonce.s, nonce.len) % NC_BUCKETS;
+	for (struct ms__nc **p = &a->nc[b]; *p;) {
+		struct ms__nc *e = *p;
+		if (e->until < now) {
+			*p = e->next;
+			ms__free(e);
+			continue;
+		}
+		if (strlen(e->nonce) == nonce.len && !memcmp(e->nonce, nonce.s, nonce.len)) {
+			if (nc <= e->nc)
+				return false;
+			e->nc = nc;
+			return true;
+		}
+		p = &e->next;
+	}
+	struct ms__nc *e = ms__calloc(1, sizeof *e);
+	if (!e || nonce.len >= sizeof e->nonce) {
+		ms__free(e);
+		return false;
+	}
+	memcpy(e->nonce, nonce.s, nonce.len);
+	e->nc = nc;
+	e->until = until;
+	e->next = a->nc[b];
+	a->nc[b] = e;
+	return true;
+}
+
+static bool same_ip(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
+{
+	if (x->ss_family != y->ss_family)
+		return false;
+	if (x->ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)x)->sin_addr,
+			       &((const struct sockaddr_in *)y)->sin_addr, 4);
+	return !memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
+		       &((const struct sockaddr_in6 *)y)->sin6_addr, 16);
+}
+
+/* The failure entry of a source (its window restarted when over). */
+static struct ms__fail *failures(struct ms__auth *a, const struct sockaddr_storage *src, int64_t now,
+				 bool make)
+{
+	const void *ip = src->ss_family == AF_INET
+		? (const void *)&((const struct sockaddr_in *)src)->sin_addr
+		: (const void *)&((const struct sockaddr_in6 *)src)->sin6_addr;
+	uint32_t b = hash(ip, src->ss_family == AF_INET ? 4 : 16) % FAIL_BUCKETS;
+	for (struct ms__fail **p = &a->fail[b]; *p;) {
+		struct ms__fail *e = *p;
+		if (now - e->since > FAIL_WINDOW) {
+			*p = e->next;
+			ms__free(e);
+			continue;
+		}
+		if (same_ip(&e->addr, src))
+			return e;
+		p = &e->next;
+	}
+	struct ms__fail *e = make ? ms__calloc(1, sizeof *e) : NULL;
+	if (e) {
+		e->addr = *src;
+		e->since = now;
+		e->next = a->fail[b];
+		a->fail[b] = e;
+	}
+	return e;
+}
+
+/* A refusal: logged with the source, counted, returned as nil, why. */
+static int refuse(lua_State *L, struct ms_lua_req *r, struct ms__auth *a, const char *user, const char *why,
+		  bool count)
+{
+	char src[MS_ADDR_STRLEN];
+	int64_t now = (int64_t)time(NULL);
+	if (count) {
+		struct ms__fail *f = failures(a, &r->src.addr, now, true);
+		if (f)
+			f->count++;
+		ms_log(r->h->cfg.log, MS_LOG_WARN, "auth: %s from %s refused: %s",
+		       user[0] ? user : "(no user)", ms_addr_format(&r->src.addr, src), why);
+	}
+	lua_pushnil(L);
+	lua_pushstring(L, why);
+	return 2;
+}
+
+/* The credentials for 'realm' among the request's Authorization (or
+ * Proxy-Authorization) values. */
+static bool find_cred(struct ms_msg *m, bool proxy, struct ms_str realm, struct ms_auth *out)
+{
+	enum ms_hdr_type t = proxy ? MS_HDR_PROXY_AUTHORIZATION : MS_HDR_AUTHORIZATION;
+	for (const struct ms_hdr *x = ms_msg_hdr(m, t); x; x = ms_msg_hdr_next(m, x)) {
+		const char *why;
+		if (ms_auth_parse(out, x->value, &why) == 0 && ms_str_eq(out->realm, realm))
+			return true;
+	}
+	return false;
+}
+
+/* core.auth_check(req, realm, proxy, max_age): the user name, or nil and
+ * why; r->auth_stale tells auth.challenge to say stale=true. */
+static int auth_check(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	struct ms_lua_req *r = ms__lua_check_req(L, 1);
+	size_t rl;
+	const char *realm_s = luaL_checklstring(L, 2, &rl);
+	struct ms_str realm = { realm_s, rl };
+	bool proxy = lua_toboolean(L, 3);
+	uint32_t max_age = (uint32_t)luaL_optinteger(L, 4, 300);
+	if (r->standalone || !r->m)
+		return luaL_error(L, "auth.check: not the request of a running handler");
+	struct ms__auth *a = state(L, h);
+	int64_t now = (int64_t)time(NULL);
+	r->auth_stale = false;
+	struct ms__fail *f = failures(a, &r->src.addr, now, false);
+	if (f && f->count >= FAIL_LIMIT) {
+		r->auth_blocked = true;
+		return refuse(L, r, a, "", "too many failed attempts from this address", false);
+	}
+	struct ms_auth cred;
+	if (!find_cred(r->m, proxy, realm, &cred))
+		return refuse(L, r, a, "", "no credentials for this realm", false);
+	char user[128];
+	snprintf(user, sizeof user, "%.*s", (int)(cred.username.len < 127 ? cred.username.len : 127),
+		 cred.username.s ? cred.username.s : "");
+	enum ms_digest_alg alg;
+	if (ms_digest_alg_parse(cred.algorithm, &alg) < 0)
+		return refuse(L, r, a, user, "unsupported algorithm", false);
+	char ha1[MS_DIGEST_HEX_SIZE];
+	if (ms_registrar_user_ha1(ms__lua_registrar(L, h), cred.username, realm,
+				  ms_digest_alg_base(alg) == MS_DIGEST_SHA256, ha1) < 0)
+		return refuse(L, r, a, user, "unknown user or wrong password", true);
+	struct ms_digest_request dreq = { r->m->method_s, r->m->ruri_s, r->m->body };
+	int v = ms_digest_verify(&cred, &dreq, (struct ms_str){ ha1, strlen(ha1) });
+	if (v == MS_DIGEST_WRONG)
+		return refuse(L, r, a, user, "unknown user or wrong password", true);
+	if (v != MS_DIGEST_OK)
+		return refuse(L, r, a, user, v < 0 ? ms_strerror(v) : ms_digest_result_str(v), true);
+	int64_t issued = 0;
+	int ns = ms_digest_nonce_check((struct ms_str){ (const char *)a->secret, sizeof a->secret }, realm,
+				       cred.nonce, now, max_age, &issued);
+	if (ns == MS_DIGEST_NONCE_STALE) {
+		r->auth_stale = true;
+		return refuse(L, r, a, user, "stale nonce", false);
+	}
+	if (ns != MS_DIGEST_NONCE_VALID)
+		return refuse(L, r, a, user, "nonce not issued here", true);
+	uint32_t nc;
+	if (!cred.qop.len || ms_digest_nc_parse(cred.nc, &nc) < 0)
+		return refuse(L, r, a, user,
+			      "credentials without qop and nonce-count (cannot be checked for replay)", true);
+	if (!fresh_nc(a, cred.nonce, nc, issued + max_age, now))
+		return refuse(L, r, a, user, "replayed nonce-count", true);
+	lua_pushstring(L, user);
+	return 1;
+}
+
+/* core.auth_challenge(req, realm, proxy): 401 (407 for a proxy) with a
+ * SHA-256 and an MD5 challenge, stale=true when the check said so; 403
+ * for a source over its failure limit. */
+static int auth_challenge(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	struct ms_lua_req *r = ms__lua_check_req(L, 1);
+	size_t rl;
+	const char *realm_s = luaL_checklstring(L, 2, &rl);
+	bool proxy = lua_toboolean(L, 3);
+	if (r->standalone || !r->m || !r->needs_answer || r->status >= 200)
+		return luaL_error(L, "auth.challenge: not a request that can still be answered");
+	struct ms__auth *a = state(L, h);
+	struct ms_buf b, v;
+	ms_buf_init(&b);
+	ms_buf_init(&v);
+	unsigned code = r->auth_blocked ? 403 : proxy ? 407 : 401;
+	int rc = ms_build_response(&b, r->m, code,
+				   code == 403 ? MS_STR("Forbidden: too many failed attempts") : MS_STR_NULL,
+				   ms__lua_req_tag(r));
+	char nonce[MS_DIGEST_NONCE_SIZE];
+	static const enum ms_digest_alg algs[] = { MS_DIGEST_SHA256, MS_DIGEST_MD5 }; /* RFC 8760 §2.4 */
+	for (unsigned i = 0; rc == 0 && code != 403 && i < 2; i++) {
+		/* A nonce each: a client that tries both keeps its own counts. */
+		rc = ms_digest_nonce_make((struct ms_str){ (const char *)a->secret, sizeof a->secret },
+					  (struct ms_str){ realm_s, rl }, (int64_t)time(NULL), nonce);
+		if (rc < 0)
+			break;
+		v.len = 0;
+		struct ms_digest_challenge c = { .alg = algs[i],
+						 .realm = { realm_s, rl },
+						 .nonce = { nonce, MS_DIGEST_NONCE_LEN },
+						 .stale = r->auth_stale };
+		rc = ms_digest_challenge_build(&v, &c);
+		if (rc == 0)
+			rc = ms_build_header(
+				&b, proxy ? MS_STR("Proxy-Authenticate") : MS_STR("WWW-Authenticate"),
+				(struct ms_str){ v.data, v.len });
+	}
+	if (rc == 0)
+		rc = ms_build_end(&b, MS_STR_NULL, MS_STR_NULL);
+	if (rc == 0)
+		rc = ms__lua_send_answer(r, false, code, &b);
+	ms_buf_free(&b);
+	ms_buf_free(&v);
+	if (rc < 0)
+		return luaL_error(L, "auth.challenge: %s", ms_strerror(rc));
+	lua_pushinteger(L, code);
+	return 1;
+}
+
+void ms__lua_auth_free(struct ms_lua_host *h)
+{
+	struct ms__auth *a = h->auth;
+	if (!a)
+		return;
+	for (unsigned i = 0; i < NC_BUCKETS; i++)
+		while (a->nc[i]) {
+			struct ms__nc *e = a->nc[i];
+			a->nc[i] = e->next;
+			ms__free(e);
+		}
+	for (unsigned i = 0; i < FAIL_BUCKETS; i++)
+		while (a->fail[i]) {
+			struct ms__fail *e = a->fail[i];
+			a->fail[i] = e->next;
+			ms__free(e);
+		}
+	ms__free(a);
+	h->auth = NULL;
+}
+
+void ms__lua_open_auth(lua_State *L, struct ms_lua_host *h)
+{
+	lua_pushlightuserdata(L, h);
+	lua_pushcclosure(L, auth_check, 1);
+	lua_setfield(L, -2, "auth_check");
+	lua_pushlightuserdata(L, h);
+	lua_pushcclosure(L, auth_challenge, 1);
+	lua_setfield(L, -2, "auth_challenge");
+}
