@@ -17,14 +17,36 @@ static struct ms_lua_host *host(lua_State *L)
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
+/* Expired bindings are not returned from the moment they expire; this
+ * takes them out of memory and the file. */
+static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ms_lua_host *h = w->data;
+	(void)loop;
+	(void)revents;
+	int n = ms_registrar_sweep(h->reg, (int64_t)time(NULL));
+	if (n < 0 || ms_registrar_commit(h->reg) < 0)
+		ms_log(h->cfg.log, MS_LOG_ERROR, "registrar: the sweep of expired bindings failed");
+	else if (n > 0)
+		ms_log(h->cfg.log, MS_LOG_DEBUG, "registrar: %d expired bindings removed", n);
+}
+
 struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h)
 {
 	if (h->reg)
 		return h->reg;
 	char err[512];
-	struct ms_registrar_config cfg = { .db_path = ms_lua_db_path(h->cfg.db_path) };
+	struct ms_registrar_config cfg = { .db_path = ms_lua_db_path(h->cfg.db_path),
+					   .min_expires = h->cfg.min_expires,
+					   .max_expires = h->cfg.max_expires,
+					   .default_expires = h->cfg.default_expires,
+					   .max_bindings = h->cfg.max_bindings };
 	if (ms_registrar_open(&h->reg, &cfg, err, sizeof err) < 0)
 		luaL_error(L, "registrar: %s", err);
+	double every = h->cfg.sweep_s ? h->cfg.sweep_s : 30;
+	ev_timer_init(&h->sweep, on_sweep, every, every);
+	h->sweep.data = h;
+	ev_timer_start(h->cfg.loop, &h->sweep);
 	return h->reg;
 }
 
@@ -258,6 +280,8 @@ void ms__lua_registrar_free(struct ms_lua_host *h)
 {
 	if (ev_is_active(&h->commit))
 		ev_prepare_stop(h->cfg.loop, &h->commit);
+	if (ev_is_active(&h->sweep))
+		ev_timer_stop(h->cfg.loop, &h->sweep);
 	ms__free(h->saving);
 	h->saving = NULL;
 	ms_registrar_close(h->reg);

@@ -26,6 +26,7 @@ struct run {
 	unsigned ndomains;
 	uint32_t timer_c_ms;
 	const char *db_path;
+	struct ms_lua_config lua; /* the registrar's limits */
 	struct ms_stack_config cfg;
 	struct ms_basic_tu tu;
 	struct ms_stack *stack;
@@ -68,7 +69,11 @@ static void usage(FILE *to)
 		"  --t1 MS               RFC 3261 T1 (default 500): retransmissions, and Timer B and F\n"
 		"                        at 64*T1; shorter only on a LAN or in a lab\n"
 		"  --db PATH             the registrar's SQLite file (default $MOONSIP_DATA_DIR/moonsip.db,\n"
-		"                        MOONSIP_DATA_DIR defaulting to /var/lib/moonsip)\n");
+		"                        MOONSIP_DATA_DIR defaulting to /var/lib/moonsip)\n"
+		"  --min-expires S       shortest registration taken, else 423 (default 60)\n"
+		"  --max-expires S       longest registration, longer ones are cut to it (default 86400)\n"
+		"  --max-bindings N      bindings per address-of-record (default 16)\n"
+		"  --sweep S             how often expired bindings leave the file (default 30)\n");
 }
 
 /* A whole number in [min, max], or -1 with a message. */
@@ -101,9 +106,20 @@ static int set_number(struct run *r, const char *opt, const char *val)
 		r->timer_c_ms = (uint32_t)n * 1000;
 	else if (!strcmp(opt, "--t1") && (n = number(opt, val, 10, 60000)) >= 0)
 		r->cfg.t1 = (uint32_t)n;
+	else if (!strcmp(opt, "--min-expires") && (n = number(opt, val, 1, 86400)) >= 0)
+		r->lua.min_expires = (uint32_t)n;
+	else if (!strcmp(opt, "--max-expires") && (n = number(opt, val, 1, 7 * 86400)) >= 0)
+		r->lua.max_expires = (uint32_t)n;
+	else if (!strcmp(opt, "--max-bindings") && (n = number(opt, val, 1, 1000)) >= 0)
+		r->lua.max_bindings = (unsigned)n;
+	else if (!strcmp(opt, "--sweep") && (n = number(opt, val, 1, 3600)) >= 0)
+		r->lua.sweep_s = (uint32_t)n;
 	else
 		return strcmp(opt, "--max-msg") && strcmp(opt, "--max-conns") && strcmp(opt, "--tcp-idle") &&
-				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c") && strcmp(opt, "--t1")
+				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c") &&
+				strcmp(opt, "--t1") && strcmp(opt, "--min-expires") &&
+				strcmp(opt, "--max-expires") && strcmp(opt, "--max-bindings") &&
+				strcmp(opt, "--sweep")
 			? 0
 			: -1;
 	return 1;
@@ -238,7 +254,11 @@ static int set_handler(struct run *r, struct ev_loop *loop)
 				    .log = &r->cfg.log,
 				    .domains = r->domains,
 				    .timer_c_ms = r->timer_c_ms,
-				    .db_path = r->db_path };
+				    .db_path = r->db_path,
+				    .min_expires = r->lua.min_expires,
+				    .max_expires = r->lua.max_expires,
+				    .max_bindings = r->lua.max_bindings,
+				    .sweep_s = r->lua.sweep_s };
 	if (ms_lua_host_new(&r->host, &lc, err, sizeof err) < 0) {
 		fprintf(stderr, "moonsip run: %s\n", err);
 		return -1;

@@ -36,6 +36,11 @@ struct ms_lua_config {
 	/* The registrar's SQLite file, opened when a script first uses the
 	 * registrar (NULL: ms_lua_db_path's default). */
 	const char *db_path;
+	/* Its limits (0: the registrar's defaults, moonsip/registrar.h), and
+	 * how often expired bindings are swept from the file (0: 30 s). */
+	uint32_t min_expires, max_expires, default_expires;
+	unsigned max_bindings;
+	uint32_t sweep_s;
 };
 
 /* The registrar's file: 'given' (--db), else $MOONSIP_DATA_DIR/moonsip.db

@@ -54,6 +54,7 @@ struct ms_lua_host {
 	struct ms_registrar *reg;    /* opened on first use (api_registrar.c) */
 	struct ms__auth *auth;       /* nonce-counts and failures (api_auth.c) */
 	ev_prepare commit;           /* the registrar's commit, once a turn of the loop */
+	ev_timer sweep;              /* removes expired bindings from the file */
 	struct ms_lua_call **saving; /* REGISTERs waiting for that commit */
 	unsigned nsaving, capsaving;
 	struct ms_resolver *resolver; /* host names of next hops */

@@ -5,11 +5,12 @@ the file (`moonsip location --db`); a too short expires gets 423 with
 Min-Expires; bindings survive a restart and an INVITE for the user is
 relayed to them; a REGISTER that came through a NAT (its Via's sent-by is
 not its source) gets the INVITE at its source address; kill -9 right after
-the 200s loses none of them.
+the 200s loses none of them; an expired binding is swept from the file.
 Usage: registrar_test.py MOONSIP REPO_DIR PORT_OFFSET"""
 import os
 import re
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -139,6 +140,25 @@ def main():
         if missing:
             h.fail(f"bindings answered 200 but lost to kill -9: {missing}")
         print("kill -9 after 50 REGISTERs answered 200: all 50 bindings in the file")
+
+        # The sweep: a binding of 1 s (--min-expires 1) leaves the file.
+        def sweep(srv):
+            a = register(ua, port, "shortlived", port + 2, 1)
+            if h.status_of(a) != 200:
+                h.fail(f"a 1 s REGISTER with --min-expires 1: {a[:100]!r}")
+            rows = lambda: sqlite3.connect(db).execute(
+                "SELECT count(*) FROM bindings WHERE aor = 'sip:shortlived@127.0.0.1'").fetchone()[0]
+            if rows() != 1:
+                h.fail("the 1 s binding should be in the file first")
+            deadline = time.monotonic() + 5
+            while rows() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if rows():
+                h.fail("the sweep (--sweep 1) did not remove the expired binding from the file")
+
+        h.serving(binary, [f"udp:{HOST}:{port}"], sweep,
+                  extra=["--min-expires", "1", "--sweep", "1", "--db", db, script])
+        print("an expired binding is swept from the file")
         for s in (ua, phone, nat_src, caller):
             s.close()
 
