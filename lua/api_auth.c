@@ -8,9 +8,11 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/siphash.h"
 #include "host_private.h"
 #include "moonsip/digest.h"
 
@@ -35,6 +37,7 @@ struct ms__fail {
 
 struct ms__auth {
 	unsigned char secret[32];
+	uint64_t key[2]; /* the maps' hash key, random */
 	struct ms__nc *nc[NC_BUCKETS];
 	struct ms__fail *fail[FAIL_BUCKETS];
 };
@@ -44,13 +47,14 @@ static struct ms_lua_host *host(lua_State *L)
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-static uint32_t hash(const void *p, size_t n)
+/* Nonces and addresses come from the network: the maps are keyed with
+ * SipHash under a secret, as the core's are. */
+static uint32_t hash(struct ms__auth *a, const void *p, size_t n)
 {
-	const unsigned char *c = p;
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 16777619u;
-	return h;
+	struct ms__sip h;
+	ms__sip_init(&h, a->key);
+	ms__sip_add(&h, p, n, false);
+	return (uint32_t)ms__sip_end(&h);
 }
 
 static struct ms__auth *state(lua_State *L, struct ms_lua_host *h)
@@ -64,6 +68,8 @@ static struct ms__auth *state(lua_State *L, struct ms_lua_host *h)
 		ms__free(a);
 		luaL_error(L, "auth: cannot read or make the nonce secret");
 	}
+	if (getrandom(a->key, sizeof a->key, 0) != (ssize_t)sizeof a->key)
+		memcpy(a->key, &a, sizeof a); /* an unkeyed map still works */
 	h->auth = a;
 	return a;
 }
@@ -71,7 +77,7 @@ static struct ms__auth *state(lua_State *L, struct ms_lua_host *h)
 /* The count must rise for each use of a nonce; entries of stale nonces go. */
 static bool fresh_nc(struct ms__auth *a, struct ms_str nonce, uint32_t nc, int64_t until, int64_t now)
 {
-	uint32_t b = hash(nonce.s, nonce.len) % NC_BUCKETS;
+	uint32_t b = hash(a, nonce.s, nonce.len) % NC_BUCKETS;
 	for (struct ms__nc **p = &a->nc[b]; *p;) {
 		struct ms__nc *e = *p;
 		if (e->until < now) {
@@ -100,25 +106,25 @@ static bool fresh_nc(struct ms__auth *a, struct ms_str nonce, uint32_t nc, int64
 	return true;
 }
 
-static bool same_ip(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
+/* A source address without its port: failures count per host. */
+static struct sockaddr_storage host_of(const struct sockaddr_storage *src)
 {
-	if (x->ss_family != y->ss_family)
-		return false;
-	if (x->ss_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)x)->sin_addr,
-			       &((const struct sockaddr_in *)y)->sin_addr, 4);
-	return !memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
-		       &((const struct sockaddr_in6 *)y)->sin6_addr, 16);
+	struct sockaddr_storage a = *src;
+	if (a.ss_family == AF_INET)
+		((struct sockaddr_in *)&a)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&a)->sin6_port = 0;
+	return a;
 }
 
 /* The failure entry of a source (its window restarted when over). */
 static struct ms__fail *failures(struct ms__auth *a, const struct sockaddr_storage *src, int64_t now,
 				 bool make)
 {
-	const void *ip = src->ss_family == AF_INET
-		? (const void *)&((const struct sockaddr_in *)src)->sin_addr
-		: (const void *)&((const struct sockaddr_in6 *)src)->sin6_addr;
-	uint32_t b = hash(ip, src->ss_family == AF_INET ? 4 : 16) % FAIL_BUCKETS;
+	struct sockaddr_storage host = host_of(src);
+	const void *ip = host.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&host)->sin_addr
+						   : (const void *)&((struct sockaddr_in6 *)&host)->sin6_addr;
+	uint32_t b = hash(a, ip, host.ss_family == AF_INET ? 4 : 16) % FAIL_BUCKETS;
 	for (struct ms__fail **p = &a->fail[b]; *p;) {
 		struct ms__fail *e = *p;
 		if (now - e->since > FAIL_WINDOW) {
@@ -126,13 +132,13 @@ static struct ms__fail *failures(struct ms__auth *a, const struct sockaddr_stora
 			ms__free(e);
 			continue;
 		}
-		if (same_ip(&e->addr, src))
+		if (ms_addr_equal(&e->addr, &host))
 			return e;
 		p = &e->next;
 	}
 	struct ms__fail *e = make ? ms__calloc(1, sizeof *e) : NULL;
 	if (e) {
-		e->addr = *src;
+		e->addr = host;
 		e->since = now;
 		e->next = a->fail[b];
 		a->fail[b] = e;

@@ -315,6 +315,37 @@ static int received_at(lua_State *L, int idx, struct ms_txn_peer *dst)
 	return 0;
 }
 
+/* Where message 'm' goes: its next hop; the address looked up for it at
+ * argument 'addr_idx' when its hop is a name; a registered contact's source
+ * at 'recv_idx' (0: none) whatever the hop says. MS_EAGAIN with *name and
+ * *port when a lookup is needed. */
+static int destination(lua_State *L, struct ms_msg *m, int addr_idx, int recv_idx, struct ms_txn_peer *dst,
+		       struct ms_str *name, uint16_t *port)
+{
+	int rc = hop_of(m, dst, name, port);
+	if (rc == MS_EAGAIN && looked_up(L, addr_idx, dst, *port))
+		rc = 0;
+	if (recv_idx && lua_type(L, recv_idx) == LUA_TSTRING && rc != MS_EINVAL)
+		rc = received_at(L, recv_idx, dst);
+	return rc;
+}
+
+/* "lookup", name, port for the script to look the name up and call again
+ * ('name' is pushed before it goes with 'tmp'). */
+static int ask_lookup(lua_State *L, struct retarget *tmp, struct ms_str name, uint16_t port)
+{
+	int n = ms__lua_push_lookup(L, name, port);
+	tmp_free(tmp);
+	return n;
+}
+
+static int fail_with(lua_State *L, const char *why)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, why);
+	return 2;
+}
+
 /* core.branch_send(req, branch or target, record_route, timeout_s, addr, received):
  * the branch's number; or "lookup", name, port when the next hop is a
  * name (call again with the address); or nil and why it could not go. */
@@ -330,26 +361,16 @@ static int branch_send(lua_State *L)
 	struct ms_txn_peer dst;
 	struct ms_str name;
 	uint16_t port;
-	int rc = hop_of(bm, &dst, &name, &port);
-	if (rc == MS_EAGAIN && looked_up(L, 5, &dst, port))
-		rc = 0;
-	if (lua_type(L, 6) == LUA_TSTRING && rc != MS_EINVAL)
-		rc = received_at(L, 6, &dst);
-	if (rc == MS_EAGAIN) {
-		int n = ms__lua_push_lookup(L, name, port); /* before 'name' goes with tmp */
-		tmp_free(&tmp);
-		return n;
-	}
+	int rc = destination(L, bm, 5, 6, &dst, &name, &port);
+	if (rc == MS_EAGAIN)
+		return ask_lookup(L, &tmp, name, port);
 	const char *why = rc < 0 ? hop_error(rc) : NULL;
 	o.dst = &dst;
 	if (rc == 0 && (rc = ms_proxy_txn_branch(r->ptxn, bm->buf, bm->len, &o)) < 0)
 		why = rc == MS_ENOENT ? "no listener can reach the next hop" : ms_strerror(rc);
 	tmp_free(&tmp);
-	if (rc < 0) {
-		lua_pushnil(L);
-		lua_pushstring(L, why);
-		return 2;
-	}
+	if (rc < 0)
+		return fail_with(L, why);
 	lua_pushinteger(L, rc);
 	return 1;
 }
@@ -398,22 +419,14 @@ static int forward(lua_State *L)
 	struct ms_txn_peer dst;
 	struct ms_str name;
 	uint16_t port;
-	int rc = hop_of(fm, &dst, &name, &port);
-	if (rc == MS_EAGAIN && looked_up(L, 3, &dst, port))
-		rc = 0;
-	if (rc == MS_EAGAIN) {
-		int n = ms__lua_push_lookup(L, name, port); /* before 'name' goes with tmp */
-		tmp_free(&tmp);
-		return n;
-	}
+	int rc = destination(L, fm, 3, 0, &dst, &name, &port);
+	if (rc == MS_EAGAIN)
+		return ask_lookup(L, &tmp, name, port);
 	if (rc == 0)
 		rc = ms_proxy_forward_stateless(r->h->proxy, fm, &dst);
 	tmp_free(&tmp);
-	if (rc < 0) {
-		lua_pushnil(L);
-		lua_pushstring(L, hop_error(rc));
-		return 2;
-	}
+	if (rc < 0)
+		return fail_with(L, hop_error(rc));
 	lua_pushboolean(L, 1);
 	return 1;
 }

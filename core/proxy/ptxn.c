@@ -77,11 +77,6 @@ void ms__proxy_txn_drop(struct ms_proxy_txn *t)
 	ms__free(t);
 }
 
-static void free_all(struct ms_proxy_txn *t)
-{
-	ms__proxy_txn_drop(t);
-}
-
 /* A context the TU let go of lives on while a branch may still answer: a
  * 2xx must go upstream, and an INVITE without a 1xx yet cannot be
  * cancelled before one comes. */
@@ -92,7 +87,7 @@ static void maybe_free(struct ms_proxy_txn *t)
 	for (unsigned i = 0; i < t->nbr; i++)
 		if (t->br[i]->ct)
 			return;
-	free_all(t);
+	ms__proxy_txn_drop(t);
 }
 
 static void noop(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp, void *arg)
