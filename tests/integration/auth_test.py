@@ -5,8 +5,9 @@ credentials gets 401 with a SHA-256 then an MD5 challenge; the right
 password with either algorithm gets 200 and a binding in the file; a
 wrong password 401 again; the same response replayed (nonce and
 nonce-count) is refused; a response for another Request-URI is refused;
-credentials of another user get 403; a stale nonce gets stale=true; and
-failures are logged with the source address.
+credentials of another user get 403; failures are logged with the source
+address, and past 20 a minute the address gets 403; a stale nonce gets
+stale=true.
 Usage: auth_test.py MOONSIP REPO_DIR PORT_OFFSET"""
 import hashlib
 import os
@@ -58,11 +59,7 @@ def register(sock, port, user, auth=None, ruri=None):
            f"Contact: <sip:{user}@{HOST}:{me}>;expires=300\r\n"
            + (f"Authorization: {auth}\r\n" if auth else "") + "Content-Length: 0\r\n\r\n")
     sock.sendto(msg.encode(), (HOST, port))
-    sock.settimeout(3)
-    while True:
-        data = sock.recv(65535)
-        if h.status_of(data) >= 200:
-            return data
+    return h.final_response(sock)
 
 
 def expect(resp, code, what):
@@ -106,6 +103,16 @@ def main():
                        "bob's credentials for alice's binding")
                 ch = challenges(register(s, port, "carol"))[0]
                 expect(register(s, port, "carol", authorization(ch, "carol", "x", uri)), 401, "an unknown user")
+                # Guessing: past 20 failures a minute the address gets 403.
+                ch = challenges(register(s, port, "alice"))[0]
+                codes = [h.status_of(register(s, port, "alice", authorization(ch, "alice", f"guess{i}", uri, nc=i + 1)))
+                         for i in range(25)]
+                if 403 not in codes or codes[-1] != 403:
+                    h.fail(f"expected 403 once an address has failed 20 times: {codes}")
+                r = register(s, port, "alice")
+                expect(r, 403, "a blocked address, even without credentials")
+                if b"too many failed attempts" not in r:
+                    h.fail(f"the 403 should say why: {r[:200]!r}")
             log = srv.log()
             if "auth: alice from 127.0.0.1:" not in log or "wrong password" not in log:
                 h.fail("failures should be logged with the user and source address:\n" + log[-2000:])

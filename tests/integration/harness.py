@@ -34,9 +34,10 @@ def run_main(fn):
     print("ok")
 
 
-def port_free(host, port):
+def port_free(host, port, kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)):
+    """Nothing listens on host:port for any of these socket kinds."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+    for kind in kinds:
         s = socket.socket(fam, kind)
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -162,6 +163,22 @@ def options(host, port, transport, branch=None):
 def status_of(data):
     m = re.match(rb"SIP/2\.0 (\d{3}) ", data)
     return int(m.group(1)) if m else None
+
+
+def final_response(sock, timeout=3.0):
+    """The first final response to arrive on a UDP socket (provisionals
+    skipped); fails after 'timeout' seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            break
+        st = status_of(data)
+        if st and st >= 200:
+            return data
+    fail(f"no final response within {timeout} s")
 
 
 def read_message(sock, deadline, buf=b""):

@@ -37,20 +37,6 @@ def request(method, ruri, port, extra=""):
             f"Content-Length: 0\r\n\r\n").encode()
 
 
-def final_answer(sock, deadline):
-    """The first final response on the socket (provisionals skipped)."""
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            data = sock.recv(65536)
-        except socket.timeout:
-            break
-        st = h.status_of(data)
-        if st and st >= 200:
-            return data
-    h.fail("no final response within the deadline")
-
-
 def header(msg, name):
     m = re.search(rb"\r\n" + name.encode() + rb"[ \t]*:[ \t]*([^\r\n]*)", msg, re.I)
     return m.group(1).decode() if m else None
@@ -58,7 +44,7 @@ def header(msg, name):
 
 def ask(sock, proxy_port, data, wait=5):
     sock.sendto(data, ("127.0.0.1", proxy_port))
-    ans = final_answer(sock, time.monotonic() + wait)
+    ans = h.final_response(sock, wait)
     if method_of(data) == "INVITE" and h.status_of(ans) >= 300:
         # the ACK for a non-2xx final is hop-by-hop: the proxy absorbs it
         to = header(ans, "To")

@@ -346,15 +346,7 @@ def _collect(side, side_dir):
 def _bound(host, port, transport):
     """True once something listens on host:port for this transport."""
     kind = socket.SOCK_DGRAM if transport == "u1" else socket.SOCK_STREAM
-    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((host, port))
-    except OSError:
-        return True
-    finally:
-        s.close()
-    return False
+    return not h.port_free(host, port, (kind,))
 
 
 def _stop(proc, grace=3.0):

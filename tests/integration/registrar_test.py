@@ -34,18 +34,7 @@ def register(sock, port, user, contact_port, expires, via_port=None, call_id=Non
            f"Contact: <sip:{user}@{HOST}:{contact_port}>;expires={expires}\r\n"
            f"User-Agent: registrar-test\r\nContent-Length: 0\r\n\r\n").encode()
     sock.sendto(msg, (HOST, port))
-    return answer(sock)
-
-
-def answer(sock, deadline=3.0):
-    sock.settimeout(deadline)
-    try:
-        while True:
-            data = sock.recv(65535)
-            if h.status_of(data) and h.status_of(data) >= 200:
-                return data
-    except socket.timeout:
-        h.fail("no final answer within the deadline")
+    return h.final_response(sock)
 
 
 def location(binary, db):
@@ -116,7 +105,7 @@ def main():
             if not inv.startswith(f"INVITE sip:bob@127.0.0.1:{port + 5} SIP/2.0".encode()):
                 h.fail(f"the INVITE for bob should keep his Contact as Request-URI: {inv[:200]!r}")
             invite_for(caller, port, "carol")
-            a = answer(caller)
+            a = h.final_response(caller)
             if h.status_of(a) != 480:
                 h.fail(f"an INVITE for a user with no binding: expected 480, got {a[:100]!r}")
 
