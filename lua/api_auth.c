@@ -236,7 +236,40 @@ static int auth_check(lua_State *L)
 	return 1;
 }
 
-/* core.auth_challenge(req, realm, proxy): 401 (407 for a proxy) with a
+/* The algorithms to challenge with, in order: the names in the table at
+ * 'idx', or SHA-256 then MD5 (RFC 8760 §2.4: the client takes the first it
+ * supports). */
+static unsigned challenge_algs(lua_State *L, int idx, enum ms_digest_alg out[4])
+{
+	if (lua_isnoneornil(L, idx)) {
+		out[0] = MS_DIGEST_SHA256;
+		out[1] = MS_DIGEST_MD5;
+		return 2;
+	}
+	luaL_checktype(L, idx, LUA_TTABLE);
+	unsigned n = 0;
+	for (int i = 1; n < 4; i++) {
+		lua_rawgeti(L, idx, i);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			break;
+		}
+		size_t len;
+		const char *name = lua_tolstring(L, -1, &len);
+		if (!name || ms_digest_alg_parse((struct ms_str){ name, len }, &out[n]) < 0)
+			luaL_error(L,
+				   "auth.challenge: algorithm %d is not one of SHA-256, MD5, SHA-256-sess, "
+				   "MD5-sess",
+				   i);
+		lua_pop(L, 1);
+		n++;
+	}
+	if (n == 0)
+		luaL_error(L, "auth.challenge: the list of algorithms is empty");
+	return n;
+}
+
+/* core.auth_challenge(req, realm, proxy, algorithms): 401 (407 for a proxy) with a
  * SHA-256 and an MD5 challenge, stale=true when the check said so; 403
  * for a source over its failure limit. */
 static int auth_challenge(lua_State *L)
@@ -248,6 +281,8 @@ static int auth_challenge(lua_State *L)
 	bool proxy = lua_toboolean(L, 3);
 	if (r->standalone || !r->m || !r->needs_answer || r->status >= 200)
 		return luaL_error(L, "auth.challenge: not a request that can still be answered");
+	enum ms_digest_alg algs[4];
+	unsigned nalgs = challenge_algs(L, 4, algs); /* before anything is allocated: it may raise */
 	struct ms__auth *a = state(L, h);
 	struct ms_buf b, v;
 	ms_buf_init(&b);
@@ -257,8 +292,7 @@ static int auth_challenge(lua_State *L)
 				   code == 403 ? MS_STR("Forbidden: too many failed attempts") : MS_STR_NULL,
 				   ms__lua_req_tag(r));
 	char nonce[MS_DIGEST_NONCE_SIZE];
-	static const enum ms_digest_alg algs[] = { MS_DIGEST_SHA256, MS_DIGEST_MD5 }; /* RFC 8760 §2.4 */
-	for (unsigned i = 0; rc == 0 && code != 403 && i < 2; i++) {
+	for (unsigned i = 0; rc == 0 && code != 403 && i < nalgs; i++) {
 		/* A nonce each: a client that tries both keeps its own counts. */
 		rc = ms_digest_nonce_make((struct ms_str){ (const char *)a->secret, sizeof a->secret },
 					  (struct ms_str){ realm_s, rl }, (int64_t)time(NULL), nonce);
@@ -284,6 +318,22 @@ static int auth_challenge(lua_State *L)
 	if (rc < 0)
 		return luaL_error(L, "auth.challenge: %s", ms_strerror(rc));
 	lua_pushinteger(L, code);
+	return 1;
+}
+
+/* core.auth_is_user(user, realm): whether the users' table has the user. */
+static int auth_is_user(lua_State *L)
+{
+	struct ms_lua_host *h = host(L);
+	size_t ul, rl;
+	const char *u = luaL_checklstring(L, 1, &ul);
+	const char *realm = luaL_checklstring(L, 2, &rl);
+	char ha1[MS_DIGEST_HEX_SIZE];
+	int rc = ms_registrar_user_ha1(ms__lua_registrar(L, h), (struct ms_str){ u, ul },
+				       (struct ms_str){ realm, rl }, false, ha1);
+	if (rc < 0 && rc != MS_ENOENT)
+		return luaL_error(L, "auth.is_user: the users' table cannot be read: %s", ms_strerror(rc));
+	lua_pushboolean(L, rc == 0);
 	return 1;
 }
 
@@ -316,4 +366,7 @@ void ms__lua_open_auth(lua_State *L, struct ms_lua_host *h)
 	lua_pushlightuserdata(L, h);
 	lua_pushcclosure(L, auth_challenge, 1);
 	lua_setfield(L, -2, "auth_challenge");
+	lua_pushlightuserdata(L, h);
+	lua_pushcclosure(L, auth_is_user, 1);
+	lua_setfield(L, -2, "auth_is_user");
 }

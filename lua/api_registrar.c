@@ -1,11 +1,13 @@
 /* registrar.save, registrar.lookup and registrar.remove: the C half. The
- * registrar (core/registrar) is opened on first use. A REGISTER's answer is
+ * registrar (core/registrar) is opened at start when its file exists (a
+ * server), else on first use. A REGISTER's answer is
  * sent after the commit of the batch that holds its bindings (group
  * commit): save() waits for it, without blocking the loop, and every
  * REGISTER handled in the same turn of the loop shares one commit. */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/alloc.h"
@@ -31,22 +33,46 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 		ms_log(h->cfg.log, MS_LOG_DEBUG, "registrar: %d expired bindings removed", n);
 }
 
-struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h)
+int ms__lua_registrar_open(struct ms_lua_host *h, char *err, size_t errlen)
 {
-	if (h->reg)
-		return h->reg;
-	char err[512];
-	struct ms_registrar_config cfg = { .db_path = ms_lua_db_path(h->cfg.db_path),
+	struct ms_registrar_config cfg = { .db_path = ms_lua_db_path(h->cfg.db_path, true),
 					   .min_expires = h->cfg.min_expires,
 					   .max_expires = h->cfg.max_expires,
 					   .default_expires = h->cfg.default_expires,
-					   .max_bindings = h->cfg.max_bindings };
-	if (ms_registrar_open(&h->reg, &cfg, err, sizeof err) < 0)
-		luaL_error(L, "registrar: %s", err);
+					   .max_bindings = h->cfg.max_bindings,
+					   .sync_full = h->cfg.db_sync_full };
+	if (ms_registrar_open(&h->reg, &cfg, err, errlen) < 0)
+		return -1;
 	double every = h->cfg.sweep_s ? h->cfg.sweep_s : 30;
 	ev_timer_init(&h->sweep, on_sweep, every, every);
 	h->sweep.data = h;
-	ev_timer_start(h->cfg.loop, &h->sweep);
+	if (h->cfg.loop)
+		ev_timer_start(h->cfg.loop, &h->sweep);
+	return 0;
+}
+
+int ms_lua_host_load_db(struct ms_lua_host *h, char *err, size_t errlen)
+{
+	struct stat st;
+	const char *path = ms_lua_db_path(h->cfg.db_path, false);
+	if (h->reg || stat(path, &st) < 0)
+		return 0;
+	ev_tstamp t0 = ev_time();
+	char why[512];
+	if (ms__lua_registrar_open(h, why, sizeof why) < 0) {
+		snprintf(err, errlen, "registrar: %s", why);
+		return -1;
+	}
+	ms_log(h->cfg.log, MS_LOG_INFO, "registrar: %zu bindings loaded from %s in %.1f ms",
+	       ms_registrar_count(h->reg), path, (ev_time() - t0) * 1e3);
+	return 0;
+}
+
+struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h)
+{
+	char err[512];
+	if (!h->reg && ms__lua_registrar_open(h, err, sizeof err) < 0)
+		luaL_error(L, "registrar: %s", err);
 	return h->reg;
 }
 

@@ -12,9 +12,10 @@ static void print_binding(const struct ms_binding *b, void *arg)
 	int64_t now = *(const int64_t *)arg;
 	if (b->expires <= now)
 		return;
-	printf("%s\t%s\texpires=%lld\tq=%d.%03d\treceived=%s\tsocket=%s%s%s\tua=%s\n", b->aor, b->contact,
-	       (long long)(b->expires - now), b->q / 1000, b->q % 1000, b->received, b->socket,
-	       b->path[0] ? "\tpath=" : "", b->path, b->user_agent);
+	printf("%s\t%s\texpires=%lld\tq=%d.%03d\treceived=%s\tsocket=%s%s%s%s\tcall-id=%s\tcseq=%u\tua=%s\n",
+	       b->aor, b->contact, (long long)(b->expires - now), b->q / 1000, b->q % 1000, b->received,
+	       b->socket, b->nat ? "\tnat" : "", b->path[0] ? "\tpath=" : "", b->path, b->call_id, b->cseq,
+	       b->user_agent);
 }
 
 int ms_cmd_location(int argc, char **argv)
@@ -30,7 +31,7 @@ int ms_cmd_location(int argc, char **argv)
 	}
 	char err[512];
 	struct ms_registrar *r;
-	if (ms_registrar_open(&r, &(struct ms_registrar_config){ .db_path = ms_lua_db_path(db) }, err,
+	if (ms_registrar_open(&r, &(struct ms_registrar_config){ .db_path = ms_lua_db_path(db, true) }, err,
 			      sizeof err) < 0) {
 		fprintf(stderr, "moonsip location: %s\n", err);
 		return 1;

@@ -70,6 +70,9 @@ static void usage(FILE *to)
 		"                        at 64*T1; shorter only on a LAN or in a lab\n"
 		"  --db PATH             the registrar's SQLite file (default $MOONSIP_DATA_DIR/moonsip.db,\n"
 		"                        MOONSIP_DATA_DIR defaulting to /var/lib/moonsip)\n"
+		"  --db-sync MODE        normal (default): a crash of moonsip loses no answered\n"
+		"                        registration, an OS crash or power cut may lose the last\n"
+		"                        ones; full: not those either, at an fsync per commit\n"
 		"  --min-expires S       shortest registration taken, else 423 (default 60)\n"
 		"  --max-expires S       longest registration, longer ones are cut to it (default 86400)\n"
 		"  --max-bindings N      bindings per address-of-record (default 16)\n"
@@ -138,6 +141,12 @@ static int set_option(struct run *r, const char *opt, const char *val)
 		r->listen[r->nlisten++] = val;
 	} else if (!strcmp(opt, "--db")) {
 		r->db_path = val;
+	} else if (!strcmp(opt, "--db-sync")) {
+		if (strcmp(val, "normal") && strcmp(val, "full")) {
+			fprintf(stderr, "moonsip run: --db-sync is normal or full, not '%s'\n", val);
+			return -1;
+		}
+		r->lua.db_sync_full = !strcmp(val, "full");
 	} else if (!strcmp(opt, "--domain")) {
 		if (r->ndomains == MAX_DOMAINS) {
 			fprintf(stderr, "moonsip run: at most %d domains\n", MAX_DOMAINS);
@@ -255,6 +264,7 @@ static int set_handler(struct run *r, struct ev_loop *loop)
 				    .domains = r->domains,
 				    .timer_c_ms = r->timer_c_ms,
 				    .db_path = r->db_path,
+				    .db_sync_full = r->lua.db_sync_full,
 				    .min_expires = r->lua.min_expires,
 				    .max_expires = r->lua.max_expires,
 				    .max_bindings = r->lua.max_bindings,
@@ -278,6 +288,12 @@ static int serve(struct run *r, struct ev_loop *loop)
 	r->cfg.log.fn = log_stderr;
 	if (set_handler(r, loop) < 0)
 		return 1;
+	char err[600];
+	if (r->host && ms_lua_host_load_db(r->host, err, sizeof err) < 0) {
+		fprintf(stderr, "moonsip run: %s\n", err);
+		ms_lua_host_free(r->host);
+		return 1;
+	}
 	int rc = ms_stack_new(&r->stack, &r->cfg);
 	if (rc < 0) {
 		fprintf(stderr, "moonsip run: cannot start: %s\n", ms_strerror(rc));

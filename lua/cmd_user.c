@@ -115,7 +115,7 @@ int ms_cmd_user(int argc, char **argv)
 	}
 	char err[512];
 	struct ms_registrar *r;
-	if (ms_registrar_open(&r, &(struct ms_registrar_config){ .db_path = ms_lua_db_path(db) }, err,
+	if (ms_registrar_open(&r, &(struct ms_registrar_config){ .db_path = ms_lua_db_path(db, true) }, err,
 			      sizeof err) < 0) {
 		fprintf(stderr, "moonsip user: %s\n", err);
 		return 1;

@@ -33,9 +33,11 @@ struct ms_lua_config {
 	 * addresses (NULL-terminated), Timer C in ms (0: 180 s). */
 	const char *const *domains;
 	uint32_t timer_c_ms;
-	/* The registrar's SQLite file, opened when a script first uses the
-	 * registrar (NULL: ms_lua_db_path's default). */
+	/* The registrar's SQLite file (NULL: ms_lua_db_path's default),
+	 * opened and loaded at start when it exists, else made when a script
+	 * first uses the registrar; sync_full: synchronous=FULL. */
 	const char *db_path;
+	bool db_sync_full;
 	/* Its limits (0: the registrar's defaults, moonsip/registrar.h), and
 	 * how often expired bindings are swept from the file (0: 30 s). */
 	uint32_t min_expires, max_expires, default_expires;
@@ -44,8 +46,8 @@ struct ms_lua_config {
 };
 
 /* The registrar's file: 'given' (--db), else $MOONSIP_DATA_DIR/moonsip.db
- * (default /var/lib/moonsip), the directory made when missing. */
-const char *ms_lua_db_path(const char *given);
+ * (default /var/lib/moonsip), the directory made when missing if 'make'. */
+const char *ms_lua_db_path(const char *given, bool make);
 
 /* Loads and runs the script's top level. On failure returns a negative
  * code with the reason (file:line: message) in err. */
@@ -56,6 +58,11 @@ int ms_lua_host_reload(struct ms_lua_host *h, char *err, size_t errlen);
 /* The stack the host answers and relays through (set once it exists: the
  * stack takes the host as its callbacks' argument). MS_ENOMEM. */
 int ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack);
+/* Opens and loads the registrar's file now when it exists (a server, so
+ * that the first REGISTER or lookup does not wait for the load); a new
+ * file is made only when a script uses the registrar. -1 with the reason
+ * when the file cannot be read. */
+int ms_lua_host_load_db(struct ms_lua_host *h, char *err, size_t errlen);
 /* The stack's response callback: responses that matched no client
  * transaction go on statelessly when they carry this proxy's Via. */
 void ms_lua_host_response(struct ms_stack *s, struct ms_msg *resp, const struct ms_txn_peer *src, void *arg);

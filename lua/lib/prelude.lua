@@ -312,9 +312,22 @@ end
 
 -- Answers 401 (407 for a proxy) with a SHA-256 and an MD5 challenge
 -- (stale=true after a stale nonce), or 403 to an address over its limit of
--- failures; returns the status.
+-- failures; returns the status. opts: proxy, algorithms (the challenges in
+-- order, e.g. { "MD5" } for clients that stop at a SHA-256 one).
 function auth.challenge(req, realm, opts)
-  return core.auth_challenge(req, realm_arg(realm, "auth.challenge"), as_proxy(req, opts))
+  local algs = opts and opts.algorithms
+  if algs ~= nil and type(algs) ~= "table" then
+    error(format("auth.challenge: option algorithms must be a list, not %s", type(algs)), 2)
+  end
+  return core.auth_challenge(req, realm_arg(realm, "auth.challenge"), as_proxy(req, opts), algs)
+end
+
+-- Whether 'user' is in the users' table for 'realm' (moonsip user add).
+function auth.is_user(user, realm)
+  if type(user) ~= "string" then
+    error(format("bad argument #1 to 'auth.is_user' (user name expected, got %s)", type(user)), 2)
+  end
+  return core.auth_is_user(user, realm_arg(realm, "auth.is_user"))
 end
 
 -- Removes the credentials before the request is relayed, so that they do

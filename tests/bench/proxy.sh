@@ -4,7 +4,8 @@
 # (SIPp tests/sipp/uac-rr.xml -> proxy -> tests/sipp/uas-rr.xml, ACK and BYE along the
 # Record-Route), for
 #   moonsip   `moonsip run scripts/default.lua` (one process), MOONSIP_FALLBACK=sip:127.0.0.1:UAS
-#             (the script record-routes and relays requests for the proxy itself there)
+#             (the script record-routes, looks the callee up in its registrar (an empty file in
+#             the work dir) and, as the callee is no user there, relays the call to the fallback)
 #   kam-lua   the reference Kamailio of ../shared/anchors/kamailio (KEMI Lua, one worker,
 #             KAM_FALLBACK=sip:127.0.0.1:UAS), UDP only
 # Both servers are started once, each with a SIPp UAS (uas-rr.xml) of its own as the fallback,
@@ -135,7 +136,8 @@ start_server() {
 	moonsip)
 		if [[ ! -x $bin ]]; then why_out[$s]="no binary $bin"; return 1; fi
 		MOONSIP_FALLBACK="sip:127.0.0.1:${uas_port[$s]}" "${pin_server[@]}" "$bin" run \
-			--listen "udp:127.0.0.1:${port[$s]}" --log-level warn "$root/$SCRIPT" >"$work/$s.log" 2>&1 &
+			--listen "udp:127.0.0.1:${port[$s]}" --log-level warn --db "$work/moonsip.db" \
+			"$root/$SCRIPT" >"$work/$s.log" 2>&1 &
 		pid[$s]=$!
 		started+=("${pid[$s]}")
 		;;

@@ -9,7 +9,6 @@ credentials of another user get 403; failures are logged with the source
 address, and past 20 a minute the address gets 403; a stale nonce gets
 stale=true.
 Usage: auth_test.py MOONSIP REPO_DIR PORT_OFFSET"""
-import hashlib
 import os
 import re
 import socket
@@ -18,33 +17,19 @@ import sys
 import tempfile
 import time
 
+import digest_client as dc
 import harness as h
 
 HOST, REALM = "127.0.0.1", "example.com"
 _n = [0]
 
 
-def H(alg, s):
-    return (hashlib.sha256 if alg == "SHA-256" else hashlib.md5)(s.encode()).hexdigest()
-
-
 def challenges(resp):
-    out = []
-    for m in re.finditer(rb"\r\nWWW-Authenticate: Digest ([^\r\n]*)", resp):
-        params = dict((k.decode(), v.decode()) for k, v in re.findall(rb'(\w+)="?([^",]*)"?', m.group(1)))
-        out.append(params)
-    return out
+    return dc.challenges(resp)
 
 
 def authorization(ch, user, password, uri, nc=1, method="REGISTER", uri_in_cred=None):
-    alg = ch.get("algorithm", "MD5")
-    ha1 = H(alg, f"{user}:{REALM}:{password}")
-    cred_uri = uri_in_cred or uri
-    ha2 = H(alg, f"{method}:{cred_uri}")
-    ncs, cnonce = f"{nc:08x}", "0a4f113b"
-    resp = H(alg, f"{ha1}:{ch['nonce']}:{ncs}:{cnonce}:auth:{ha2}")
-    return (f'Digest username="{user}", realm="{REALM}", nonce="{ch["nonce"]}", uri="{cred_uri}", '
-            f'response="{resp}", algorithm={alg}, qop=auth, nc={ncs}, cnonce="{cnonce}"')
+    return dc.authorization(ch, user, password, uri, method, nc, uri_in_cred, REALM)
 
 
 def register(sock, port, user, auth=None, ruri=None):

@@ -3,15 +3,23 @@ ports, probe it with OPTIONS, stop it by its PID and check how it ended.
 
 Every wait here has a deadline; a test fails (exit 1) on the first broken
 expectation, with a line saying what was expected and what came."""
+import atexit
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+# A server run without --db keeps its registrar file in the data directory:
+# one of the test's own, never the machine's /var/lib/moonsip.
+if "MOONSIP_DATA_DIR" not in os.environ:
+    os.environ["MOONSIP_DATA_DIR"] = tempfile.mkdtemp(prefix="moonsip-data-")
+    atexit.register(shutil.rmtree, os.environ["MOONSIP_DATA_DIR"], True)
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 

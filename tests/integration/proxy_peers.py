@@ -445,6 +445,61 @@ def run_calls(proxy, uac, uas, transport="udp", calls=1, rate=10, limit=None, ti
             shutil.rmtree(work, ignore_errors=True)
 
 
+class Client:
+    """A SIPp UAC on its own, with no UAS (registrations): start() runs it in
+    the background against proxy=(host, port), finish() waits for it (SIPp's
+    -timeout is `timeout` s; nothing waits longer than that plus 10 s) and
+    returns its Side. Use it as a context manager, so that it is stopped
+    whatever happens."""
+
+    def __init__(self, proxy, peer, transport="udp", calls=1, rate=10, limit=None, timeout=30,
+                 host="127.0.0.1"):
+        self.proxy, self.peer, self.host, self.timeout = proxy, peer, host, timeout
+        self.t = TRANSPORTS.get(transport) or h.fail(f"transport {transport!r}: udp or tcp")
+        self.calls, self.rate, self.limit = calls, rate, limit or max(1, min(calls, rate))
+        self.work = tempfile.mkdtemp(prefix="moonsip-client-")
+        self.proc, self.side = None, Side(peer, "uac")
+
+    def start(self):
+        if not os.path.isfile(self.peer.scenario):
+            h.fail(f"no scenario {self.peer.scenario}")
+        if not h.port_free(self.host, self.peer.port):
+            h.fail(f"port {self.host}:{self.peer.port} is already in use (pick other ports)")
+        self.peer.calls = self.calls
+        args = [_sipp(), f"{self.proxy[0]}:{self.proxy[1]}", "-s", self.peer.service, "-r", str(self.rate),
+                "-l", str(self.limit)]
+        args += _args(self.peer, self.work, self.t, self.calls, int(self.timeout), self.host, "all,-bye")
+        with open(os.path.join(self.work, "output.txt"), "w") as out:
+            self.proc = subprocess.Popen(args, cwd=self.work, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT)
+        self.started = time.monotonic()
+        return self
+
+    def finish(self):
+        try:
+            self.proc.wait(timeout=max(0.0, self.started + self.timeout + 10 - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.side.stopped = True
+            _stop(self.proc)
+        self.side.rc = self.proc.returncode
+        _collect(self.side, self.work)
+        return self.side
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.proc:
+            _stop(self.proc, 1.0)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def run_client(proxy, peer, **kw):
+    """Runs a Client to its end and returns its Side."""
+    with Client(proxy, peer, **kw) as c:
+        return c.finish()
+
+
 # --- self-test against the reference Kamailio ------------------------------
 
 def _pids_below(pid):

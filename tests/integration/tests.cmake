@@ -63,3 +63,17 @@ add_test(NAME integration.registrar
 # Ports 80 (server) and 81: digest authentication of REGISTERs.
 add_test(NAME integration.auth
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/auth_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 80)
+
+# Ports 90 (server) to 94 (SIPp phones): two registered users call each
+# other through the default script, with digest, over UDP and TCP.
+add_test(NAME integration.default_calls
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/default_calls_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 90)
+
+# Ports 100 (server) to 102: SIGKILL under REGISTER load from SIPp, then
+# every acknowledged binding is in the file.
+add_test(NAME integration.registrar_crash
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/registrar_crash_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 100)
+set_tests_properties(integration.proxy_checks integration.proxy integration.registrar integration.auth
+  integration.default_calls integration.registrar_crash
+  PROPERTIES LABELS integration ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+set_tests_properties(integration.default_calls integration.registrar_crash PROPERTIES TIMEOUT 120)
