@@ -337,6 +337,88 @@ static int auth_is_user(lua_State *L)
 	return 1;
 }
 
+/* A string field of the credentials table at 'idx' ("" when absent). */
+static struct ms_str cred_field(lua_State *L, int idx, const char *k, bool need)
+{
+	size_t len = 0;
+	lua_getfield(L, idx, k);
+	const char *s = lua_tolstring(L, -1, &len);
+	if ((!s && need) || (!s && !lua_isnil(L, -1)))
+		luaL_error(L, "auth.authorize: credentials.%s must be a string", k);
+	lua_pop(L, 1); /* the string stays in the table while the call runs */
+	return (struct ms_str){ s ? s : "", s ? len : 0 };
+}
+
+/* Answers the first challenge of the list (or the one string) at 1 that
+ * can be answered; *why says why none could. */
+static int authorize_first(lua_State *L, struct ms_buf *out, const struct ms_digest_credentials *cr,
+			   const struct ms_digest_request *req, const char **why)
+{
+	int rc = MS_ENOTSUP;
+	for (int i = 1;; i++) {
+		if (lua_type(L, 1) == LUA_TSTRING) {
+			if (i > 1)
+				break;
+			lua_pushvalue(L, 1);
+		} else {
+			lua_rawgeti(L, 1, i);
+		}
+		size_t len;
+		const char *v = lua_tolstring(L, -1, &len);
+		lua_pop(L, 1); /* the value stays in the argument */
+		if (!v)
+			break;
+		struct ms_auth ch;
+		if (ms_auth_parse(&ch, (struct ms_str){ v, len }, why) < 0) {
+			rc = MS_EBADMSG;
+			continue;
+		}
+		rc = ms_digest_authorize(out, &ch, cr, req);
+		if (rc != MS_ENOTSUP && rc != MS_EBADMSG)
+			return rc;
+		*why = rc == MS_ENOTSUP ? "no challenge this client can answer"
+					: "a challenge without realm or nonce";
+	}
+	return rc;
+}
+
+/* core.auth_authorize(challenges, credentials): the client side. The value
+ * of an Authorization (or Proxy-Authorization) header answering the first
+ * challenge that can be answered, top down, or nil and why. */
+int ms__lua_auth_authorize(lua_State *L)
+{
+	if (lua_type(L, 1) != LUA_TSTRING && !lua_istable(L, 1))
+		return luaL_error(L,
+				  "auth.authorize: the challenges must be a header value or a list of them");
+	luaL_checktype(L, 2, LUA_TTABLE);
+	struct ms_digest_credentials cr = { .username = cred_field(L, 2, "user", true),
+					    .password = cred_field(L, 2, "password", false),
+					    .ha1 = cred_field(L, 2, "ha1", false),
+					    .cnonce = cred_field(L, 2, "cnonce", false) };
+	struct ms_digest_request req = { cred_field(L, 2, "method", true), cred_field(L, 2, "uri", true),
+					 cred_field(L, 2, "body", false) };
+	lua_getfield(L, 2, "nc");
+	lua_Integer nc = lua_isnil(L, -1) ? 1 : lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if (nc < 1 || nc > 0xffffffff)
+		return luaL_error(L, "auth.authorize: credentials.nc must be from 1 up");
+	cr.nc = (uint32_t)nc;
+	if (!cr.cnonce.len)
+		cr.cnonce = MS_STR_NULL;
+	struct ms_buf out;
+	ms_buf_init(&out);
+	const char *why = "no challenge";
+	int rc = authorize_first(L, &out, &cr, &req, &why);
+	if (rc == 0)
+		lua_pushlstring(L, out.data, out.len);
+	ms_buf_free(&out);
+	if (rc == 0)
+		return 1;
+	lua_pushnil(L);
+	lua_pushstring(L, rc == MS_ENOTSUP || rc == MS_EBADMSG ? why : ms_strerror(rc));
+	return 2;
+}
+
 void ms__lua_auth_free(struct ms_lua_host *h)
 {
 	struct ms__auth *a = h->auth;
@@ -369,4 +451,6 @@ void ms__lua_open_auth(lua_State *L, struct ms_lua_host *h)
 	lua_pushlightuserdata(L, h);
 	lua_pushcclosure(L, auth_is_user, 1);
 	lua_setfield(L, -2, "auth_is_user");
+	lua_pushcfunction(L, ms__lua_auth_authorize);
+	lua_setfield(L, -2, "auth_authorize");
 }

@@ -188,6 +188,8 @@ void ms__lua_open_registrar(lua_State *L, struct ms_lua_host *h);
 void ms__lua_registrar_free(struct ms_lua_host *h);
 /* The registrar, opened on first use (a Lua error when it cannot be). */
 struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h);
+/* auth.authorize (api_auth.c): also the module's moonsip.authorize. */
+int ms__lua_auth_authorize(lua_State *L);
 /* Opens the registrar's file (and starts its sweep); -1 with the reason. */
 int ms__lua_registrar_open(struct ms_lua_host *h, char *err, size_t errlen);
 /* api_auth.c: auth.check and auth.challenge; their state. */

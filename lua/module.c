@@ -13,6 +13,8 @@
  * only gets tables back) and its ms.sleep timers on an ev loop of its own,
  * which t:request runs until the handlers have ended. The module takes the
  * Lua API from the process that loads it: it links no LuaJIT of its own. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include <errno.h>
 #include <ev.h>
 #include <lauxlib.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "host_private.h"
@@ -47,6 +50,8 @@ struct lines {
 	size_t n;
 };
 
+#define MAX_DOMAINS 8
+
 struct test {
 	struct ms_lua_host *h;
 	struct ev_loop *loop;
@@ -59,6 +64,12 @@ struct test {
 	unsigned seq; /* requests built, for unique Call-IDs and branches */
 	char salt[9]; /* this object's part of them */
 	char script[4096];
+	char db[4096]; /* the registrar's file */
+	/* opts.domains: the names proxy.is_me takes for this server (a host
+	 * needs no network for that), NULL-terminated */
+	char domain[MAX_DOMAINS][256];
+	const char *domains[MAX_DOMAINS + 1];
+	char tmpdir[256]; /* the temporary directory it is in, when it is ours */
 };
 
 static void lines_init(struct lines *l)
@@ -351,6 +362,74 @@ static struct ms_buf *build_request(lua_State *L, struct test *t, int idx, struc
 
 /* The test object -------------------------------------------------------- */
 
+/* The registrar's file of a test: opts.db, else a new file in a
+ * temporary directory of its own (removed at close), so that a script's
+ * tests never touch a server's file. */
+static void set_db(lua_State *L, struct test *t)
+{
+	size_t len = 0;
+	const char *db = lua_istable(L, 2) ? (lua_getfield(L, 2, "db"), lua_tolstring(L, -1, &len)) : NULL;
+	if (lua_istable(L, 2))
+		lua_pop(L, 1);
+	if (db && len < sizeof t->db) {
+		memcpy(t->db, db, len + 1);
+		return;
+	}
+	if (db)
+		luaL_error(L, "moonsip.test.load: opts.db: path too long");
+	const char *base = getenv("TMPDIR");
+	snprintf(t->tmpdir, sizeof t->tmpdir, "%s/moonsip-test-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(t->tmpdir)) {
+		t->tmpdir[0] = 0;
+		luaL_error(L, "moonsip.test.load: cannot make a temporary directory: %s", strerror(errno));
+	}
+	snprintf(t->db, sizeof t->db, "%s/moonsip.db", t->tmpdir);
+}
+
+static void set_domains(lua_State *L, struct test *t)
+{
+	if (!lua_istable(L, 2))
+		return;
+	lua_getfield(L, 2, "domains");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_istable(L, -1))
+			luaL_error(L, "moonsip.test.load: opts.domains must be a list of host names");
+		unsigned n = 0;
+		for (int i = 1;; i++) {
+			lua_rawgeti(L, -1, i);
+			size_t len;
+			const char *d = lua_tolstring(L, -1, &len);
+			lua_pop(L, 1);
+			if (!d)
+				break;
+			if (n == MAX_DOMAINS || len >= sizeof t->domain[0])
+				luaL_error(L,
+					   "moonsip.test.load: opts.domains: at most %d names of under 256 "
+					   "bytes",
+					   MAX_DOMAINS);
+			memcpy(t->domain[n], d, len + 1);
+			t->domains[n] = t->domain[n];
+			n++;
+		}
+		t->domains[n] = NULL;
+	}
+	lua_pop(L, 1);
+}
+
+static void remove_tmpdir(struct test *t)
+{
+	static const char *const parts[] = { "", "-wal", "-shm", "-journal" };
+	if (!t->tmpdir[0])
+		return;
+	char path[sizeof t->db + 16];
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", t->db, parts[i]);
+		unlink(path);
+	}
+	rmdir(t->tmpdir);
+	t->tmpdir[0] = 0;
+}
+
 static void test_close(struct test *t)
 {
 	if (t->h) {
@@ -363,6 +442,7 @@ static void test_close(struct test *t)
 	}
 	lines_free(&t->answers);
 	lines_free(&t->logs);
+	remove_tmpdir(t);
 }
 
 static int t_gc(lua_State *L)
@@ -424,6 +504,8 @@ static int t_load(lua_State *L)
 	luaL_getmetatable(L, TEST_MT);
 	lua_setmetatable(L, -2);
 	memcpy(t->script, script, len + 1);
+	set_domains(L, t);
+	set_db(L, t);
 	t->timeout = timeout;
 	t->verbose = verbose;
 	t->log = (struct ms_logger){ .fn = on_log, .arg = t, .level = level };
@@ -442,6 +524,8 @@ static int t_load(lua_State *L)
 		.hard_ms = (uint32_t)hard_ms,
 		.answer_cb = on_answer,
 		.answer_arg = t,
+		.db_path = t->db,
+		.domains = t->domains[0] ? t->domains : NULL,
 	};
 	char err[1024];
 	if (ms_lua_host_new(&t->h, &cfg, err, sizeof err) < 0) {
@@ -461,10 +545,27 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ONE);
 }
 
+/* A handler may end in a prepare watcher (registrar.save's answer waits
+ * for the commit made there); the loop would then block in its poll until
+ * the time is up. This watcher runs after every other one and stops the
+ * loop before the poll once no handler is left. */
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct test *t = w->data;
+	(void)revents;
+	if (!ms_lua_host_running(t->h))
+		ev_break(loop, EVBREAK_ONE);
+}
+
 /* Runs the loop until no handler is left, or the time is up. */
 static bool run(struct test *t, double timeout)
 {
 	ev_timer to;
+	ev_prepare last;
+	ev_prepare_init(&last, on_prepare);
+	ev_set_priority(&last, EV_MINPRI);
+	last.data = t;
+	ev_prepare_start(t->loop, &last);
 	ev_now_update(t->loop);
 	ev_timer_init(&to, on_timeout, timeout, 0);
 	to.data = t;
@@ -473,6 +574,7 @@ static bool run(struct test *t, double timeout)
 	while (ms_lua_host_running(t->h) && !t->timed_out)
 		ev_run(t->loop, EVRUN_ONCE);
 	ev_timer_stop(t->loop, &to);
+	ev_prepare_stop(t->loop, &last);
 	return !t->timed_out;
 }
 
@@ -621,6 +723,22 @@ static int t_running(lua_State *L)
 	return 1;
 }
 
+/* t:user(name, realm, password): a user of digest authentication in the
+ * test's file, as `moonsip user add` makes one. */
+static int t_user(lua_State *L)
+{
+	struct test *t = check_test(L);
+	size_t ul, rl, pl;
+	const char *user = luaL_checklstring(L, 2, &ul);
+	const char *realm = luaL_checklstring(L, 3, &rl);
+	const char *pw = luaL_checklstring(L, 4, &pl);
+	int rc = ms_registrar_user_set(ms__lua_registrar(L, t->h), (struct ms_str){ user, ul },
+				       (struct ms_str){ realm, rl }, (struct ms_str){ pw, pl });
+	if (rc < 0)
+		return luaL_error(L, "t:user: %s", ms_strerror(rc));
+	return 0;
+}
+
 static int t_reload(lua_State *L)
 {
 	struct test *t = check_test(L);
@@ -657,8 +775,9 @@ LUALIB_API int luaopen_moonsip(lua_State *L) __attribute__((visibility("default"
 LUALIB_API int luaopen_moonsip(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "request", t_request }, { "send", t_send }, { "run", t_run },     { "running", t_running },
-		{ "reload", t_reload },   { "logs", t_logs }, { "close", t_close }, { NULL, NULL },
+		{ "request", t_request }, { "send", t_send },   { "run", t_run },
+		{ "running", t_running }, { "user", t_user },   { "reload", t_reload },
+		{ "logs", t_logs },       { "close", t_close }, { NULL, NULL },
 	};
 	luaL_newmetatable(L, BUF_MT);
 	lua_pushcfunction(L, buf_gc);
@@ -691,6 +810,8 @@ LUALIB_API int luaopen_moonsip(lua_State *L)
 	lua_pushcclosure(L, uri, 1);
 	lua_setfield(L, -3, "uri");
 	lua_pop(L, 1);
+	lua_pushcfunction(L, ms__lua_auth_authorize);
+	lua_setfield(L, -2, "authorize");
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, t_load);
 	lua_setfield(L, -2, "load");

@@ -330,6 +330,17 @@ function auth.is_user(user, realm)
   return core.auth_is_user(user, realm_arg(realm, "auth.is_user"))
 end
 
+-- The client side: the value of an Authorization (answering a
+-- WWW-Authenticate) or Proxy-Authorization (a Proxy-Authenticate) header,
+-- for the first of 'challenges' (a header value, or a list of them in the
+-- order received) that can be answered, or nil and why. creds: user,
+-- password (or ha1), method, uri (the Request-URI of the request to send),
+-- nc (1 for a new nonce, one up for each request on it), cnonce, body
+-- (qop=auth-int).
+function auth.authorize(challenges, creds)
+  return core.auth_authorize(challenges, creds)
+end
+
 -- Removes the credentials before the request is relayed, so that they do
 -- not go downstream.
 function auth.consume(req, opts)
