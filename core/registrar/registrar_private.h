@@ -24,7 +24,10 @@ struct ms__aor {
 struct ms_registrar {
 	struct ms_registrar_config cfg;
 	sqlite3 *db;
-	sqlite3_stmt *upsert, *del;
+	/* Prepared once: a REGISTER's statements are parsed at open, not per
+	 * request (the transaction control ones included). */
+	sqlite3_stmt *upsert, *del, *begin, *commit, *savepoint, *rollback_to, *release;
+	sqlite3_stmt *ha1[2]; /* users: MD5, SHA-256 */
 	bool in_txn;
 	unsigned pending;
 	uint64_t key[2]; /* the map's hash key */

@@ -80,11 +80,32 @@ static int prepare(struct ms_registrar *r)
 		" ON CONFLICT (aor, contact) DO UPDATE SET path = ?3, call_id = ?4, cseq = ?5, instance = ?6,"
 		" reg_id = ?7, q = ?8, expires = ?9, received = ?10, socket = ?11, user_agent = ?12, nat = "
 		"?13";
-	return sqlite3_prepare_v2(r->db, upsert, -1, &r->upsert, NULL) == SQLITE_OK &&
-			sqlite3_prepare_v2(r->db, "DELETE FROM bindings WHERE aor = ?1 AND contact = ?2", -1,
-					   &r->del, NULL) == SQLITE_OK
-		? 0
-		: MS_EPROTO;
+	const struct {
+		sqlite3_stmt **st;
+		const char *sql;
+	} all[] = {
+		{ &r->upsert, upsert },
+		{ &r->del, "DELETE FROM bindings WHERE aor = ?1 AND contact = ?2" },
+		{ &r->begin, "BEGIN" },
+		{ &r->commit, "COMMIT" },
+		{ &r->savepoint, "SAVEPOINT reg" },
+		{ &r->rollback_to, "ROLLBACK TO reg" },
+		{ &r->release, "RELEASE reg" },
+		{ &r->ha1[0], "SELECT ha1_md5 FROM users WHERE username = ?1 AND realm = ?2" },
+		{ &r->ha1[1], "SELECT ha1_sha256 FROM users WHERE username = ?1 AND realm = ?2" },
+	};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (sqlite3_prepare_v2(r->db, all[i].sql, -1, all[i].st, NULL) != SQLITE_OK)
+			return MS_EPROTO;
+	return 0;
+}
+
+/* Runs a prepared statement that returns no rows, and resets it. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : MS_EPROTO;
+	sqlite3_reset(st);
+	return rc;
 }
 
 int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen)
@@ -105,8 +126,10 @@ int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen)
 
 void ms__reg_store_close(struct ms_registrar *r)
 {
-	sqlite3_finalize(r->upsert);
-	sqlite3_finalize(r->del);
+	sqlite3_stmt *all[] = { r->upsert,      r->del,     r->begin,  r->commit, r->savepoint,
+				r->rollback_to, r->release, r->ha1[0], r->ha1[1] };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		sqlite3_finalize(all[i]); /* NULL is ignored */
 	sqlite3_close(r->db);
 	r->db = NULL;
 }
@@ -158,7 +181,7 @@ static int begin(struct ms_registrar *r)
 {
 	if (r->in_txn)
 		return 0;
-	if (exec(r, "BEGIN"))
+	if (run(r->begin))
 		return MS_EPROTO;
 	r->in_txn = true;
 	return 0;
@@ -212,21 +235,21 @@ int ms__reg_store_del(struct ms_registrar *r, const struct ms_binding *b)
 int ms__reg_store_savepoint(struct ms_registrar *r)
 {
 	int rc = begin(r);
-	return rc ? rc : exec(r, "SAVEPOINT reg");
+	return rc ? rc : run(r->savepoint);
 }
 
 void ms__reg_store_release(struct ms_registrar *r, bool keep)
 {
 	if (!keep)
-		exec(r, "ROLLBACK TO reg");
-	exec(r, "RELEASE reg");
+		run(r->rollback_to);
+	run(r->release);
 }
 
 int ms__reg_store_commit(struct ms_registrar *r)
 {
 	if (!r->in_txn)
 		return 0;
-	if (exec(r, "COMMIT"))
+	if (run(r->commit))
 		return MS_EPROTO;
 	r->in_txn = false;
 	r->pending = 0;

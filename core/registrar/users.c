@@ -62,20 +62,17 @@ int ms_registrar_user_del(struct ms_registrar *r, struct ms_str user, struct ms_
 int ms_registrar_user_ha1(struct ms_registrar *r, struct ms_str user, struct ms_str realm, bool sha256,
 			  char out[MS_DIGEST_HEX_SIZE])
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(r->db,
-			       sha256 ? "SELECT ha1_sha256 FROM users WHERE username = ?1 AND realm = ?2"
-				      : "SELECT ha1_md5 FROM users WHERE username = ?1 AND realm = ?2",
-			       -1, &st, NULL) != SQLITE_OK)
-		return MS_EPROTO;
+	sqlite3_stmt *st = r->ha1[sha256];
 	bind_str(st, 1, user);
 	bind_str(st, 2, realm);
-	int rc = MS_ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	int rc = MS_ENOENT, s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
 		snprintf(out, MS_DIGEST_HEX_SIZE, "%s", (const char *)sqlite3_column_text(st, 0));
 		rc = 0;
+	} else if (s != SQLITE_DONE) {
+		rc = MS_EPROTO;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
