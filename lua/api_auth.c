@@ -1,7 +1,8 @@
 /* auth.check, auth.challenge: digest authentication of requests (RFC 3261
  * §22, RFC 7616, RFC 8760) against the users in the registrar's file. The
  * nonces are stateless (core/auth); what is kept here is the last
- * nonce-count seen per nonce (a replayed response is refused) and the
+ * nonce-count seen per nonce (core/auth/nonce_counts.h: a replayed
+ * response is refused) and the
  * failures per source address (past a limit a source gets 403 for a while,
  * so that guessing passwords is slow). */
 #include <lauxlib.h>
@@ -11,22 +12,15 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "auth/nonce_counts.h"
 #include "base/alloc.h"
 #include "base/siphash.h"
 #include "host_private.h"
 #include "moonsip/digest.h"
 
-#define NC_BUCKETS 4096
 #define FAIL_BUCKETS 1024
 #define FAIL_LIMIT 20  /* failures per source in a window, then 403 */
 #define FAIL_WINDOW 60 /* seconds */
-
-struct ms__nc {
-	struct ms__nc *next;
-	int64_t until; /* the nonce is stale from then on: the entry may go */
-	uint32_t nc;
-	char nonce[MS_DIGEST_NONCE_SIZE];
-};
 
 struct ms__fail {
 	struct ms__fail *next;
@@ -38,7 +32,7 @@ struct ms__fail {
 struct ms__auth {
 	unsigned char secret[32];
 	uint64_t key[2]; /* the maps' hash key, random */
-	struct ms__nc *nc[NC_BUCKETS];
+	struct ms__nonce_counts nc;
 	struct ms__fail *fail[FAIL_BUCKETS];
 };
 
@@ -70,40 +64,9 @@ static struct ms__auth *state(lua_State *L, struct ms_lua_host *h)
 	}
 	if (getrandom(a->key, sizeof a->key, 0) != (ssize_t)sizeof a->key)
 		memcpy(a->key, &a, sizeof a); /* an unkeyed map still works */
+	ms__nc_init(&a->nc);
 	h->auth = a;
 	return a;
-}
-
-/* The count must rise for each use of a nonce; entries of stale nonces go. */
-static bool fresh_nc(struct ms__auth *a, struct ms_str nonce, uint32_t nc, int64_t until, int64_t now)
-{
-	uint32_t b = hash(a, nonce.s, nonce.len) % NC_BUCKETS;
-	for (struct ms__nc **p = &a->nc[b]; *p;) {
-		struct ms__nc *e = *p;
-		if (e->until < now) {
-			*p = e->next;
-			ms__free(e);
-			continue;
-		}
-		if (strlen(e->nonce) == nonce.len && !memcmp(e->nonce, nonce.s, nonce.len)) {
-			if (nc <= e->nc)
-				return false;
-			e->nc = nc;
-			return true;
-		}
-		p = &e->next;
-	}
-	struct ms__nc *e = ms__calloc(1, sizeof *e);
-	if (!e || nonce.len >= sizeof e->nonce) {
-		ms__free(e);
-		return false;
-	}
-	memcpy(e->nonce, nonce.s, nonce.len);
-	e->nc = nc;
-	e->until = until;
-	e->next = a->nc[b];
-	a->nc[b] = e;
-	return true;
 }
 
 /* A source address without its port: failures count per host. */
@@ -230,7 +193,7 @@ static int auth_check(lua_State *L)
 	if (!cred.qop.len || ms_digest_nc_parse(cred.nc, &nc) < 0)
 		return refuse(L, r, a, user,
 			      "credentials without qop and nonce-count (cannot be checked for replay)", true);
-	if (!fresh_nc(a, cred.nonce, nc, issued + max_age, now))
+	if (!ms__nc_take(&a->nc, cred.nonce.s, cred.nonce.len, nc, issued + max_age, now))
 		return refuse(L, r, a, user, "replayed nonce-count", true);
 	lua_pushstring(L, user);
 	return 1;
@@ -424,12 +387,7 @@ void ms__lua_auth_free(struct ms_lua_host *h)
 	struct ms__auth *a = h->auth;
 	if (!a)
 		return;
-	for (unsigned i = 0; i < NC_BUCKETS; i++)
-		while (a->nc[i]) {
-			struct ms__nc *e = a->nc[i];
-			a->nc[i] = e->next;
-			ms__free(e);
-		}
+	ms__nc_free(&a->nc);
 	for (unsigned i = 0; i < FAIL_BUCKETS; i++)
 		while (a->fail[i]) {
 			struct ms__fail *e = a->fail[i];

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "moonsip/base.h"
 
 const char *ms_strerror(int code)
@@ -13,6 +15,9 @@ const char *ms_strerror(int code)
 	case MS_ENOENT: return "not found";
 	case MS_ENOTSUP: return "not supported";
 	case MS_EPROTO: return "protocol error";
-	default: return "unknown error";
+	default:
+		/* The codes are negative errno values: a system call's own error
+		 * (a refused send: -ECONNREFUSED) gets the system's words. */
+		return code < 0 && code > -4096 ? strerror(-code) : "unknown error";
 	}
 }

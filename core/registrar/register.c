@@ -39,6 +39,12 @@ struct want {
 	char instance[256];
 };
 
+struct ms__reg_scratch {
+	struct want w[MAX_CONTACTS];
+	struct ms_binding nb[MAX_CONTACTS];
+	char tmp[MAX_CONTACTS][1024];
+};
+
 static uint32_t reg_id_of(const struct want *w)
 {
 	uint32_t v = 0;
@@ -228,10 +234,12 @@ int ms_registrar_register(struct ms_registrar *r, struct ms_msg *req, int64_t no
 	struct ms_buf aor, path;
 	ms_buf_init(&aor);
 	ms_buf_init(&path);
-	struct want *w = ms__malloc(MAX_CONTACTS * sizeof *w);
-	struct ms_binding *nb = ms__malloc(MAX_CONTACTS * sizeof *nb);
-	char(*tmp)[1024] = ms__malloc(MAX_CONTACTS * sizeof *tmp);
-	int rc = w && nb && tmp ? 0 : MS_ENOMEM;
+	if (!r->scratch)
+		r->scratch = ms__malloc(sizeof *r->scratch);
+	int rc = r->scratch ? 0 : MS_ENOMEM;
+	struct want *w = r->scratch ? r->scratch->w : NULL;
+	struct ms_binding *nb = r->scratch ? r->scratch->nb : NULL;
+	char(*tmp)[1024] = r->scratch ? r->scratch->tmp : NULL;
 	if (rc == 0 && ms_registrar_aor(&to->uri, &aor) < 0)
 		refuse(res, 400, "Bad Request: the To URI is no sip or sips URI");
 	if (rc == 0 && res->status == 200)
@@ -257,9 +265,6 @@ int ms_registrar_register(struct ms_registrar *r, struct ms_msg *req, int64_t no
 	if (rc == 0 && res->status == 200 && nw)
 		rc = apply(r, a, w, nw, star, nb);
 	res->path = path.len > 1;
-	ms__free(w);
-	ms__free(nb);
-	ms__free(tmp);
 	ms_buf_free(&aor);
 	ms_buf_free(&path);
 	return rc;

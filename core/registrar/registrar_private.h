@@ -32,6 +32,10 @@ struct ms_registrar {
 	unsigned pending;
 	uint64_t key[2]; /* the map's hash key */
 	struct ms__aor **map;
+	/* A REGISTER's working space (register.c), made at the first and
+	 * kept: tens of KiB allocated and freed per request made glibc give
+	 * the top of the heap back and take it again (brk) every time. */
+	struct ms__reg_scratch *scratch;
 	size_t mask, naors, nbinds;
 };
 

@@ -21,6 +21,21 @@ static const char *const migrations[] = {
 	"CREATE TABLE users (username TEXT NOT NULL, realm TEXT NOT NULL,"
 	" ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, PRIMARY KEY (username, realm));"
 	"CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
+	/* 2: bindings clustered on their key (WITHOUT ROWID): a refresh writes
+	 * two B-trees (the table and the expiry index), not three */
+	"CREATE TABLE bindings2 ("
+	" aor TEXT NOT NULL, contact TEXT NOT NULL, path TEXT NOT NULL DEFAULT '',"
+	" call_id TEXT NOT NULL DEFAULT '', cseq INTEGER NOT NULL DEFAULT 0,"
+	" instance TEXT NOT NULL DEFAULT '', reg_id INTEGER NOT NULL DEFAULT 0,"
+	" q INTEGER NOT NULL DEFAULT 1000, expires INTEGER NOT NULL,"
+	" received TEXT NOT NULL DEFAULT '', socket TEXT NOT NULL DEFAULT '',"
+	" user_agent TEXT NOT NULL DEFAULT '', nat INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (aor, contact)) WITHOUT ROWID;"
+	"INSERT INTO bindings2 SELECT aor, contact, path, call_id, cseq, instance, reg_id, q, expires,"
+	" received, socket, user_agent, nat FROM bindings;"
+	"DROP TABLE bindings;"
+	"ALTER TABLE bindings2 RENAME TO bindings;"
+	"CREATE INDEX bindings_expires ON bindings (expires);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -39,7 +39,8 @@ enum {
 	MS_EPROTO = -EPROTO,     /* a protocol failure (a TLS handshake) */
 };
 
-/* A name for any code returned by a moonsip function. */
+/* A name for any code returned by a moonsip function (a negative errno
+ * passed on from a system call gets strerror's). */
 MS_API const char *ms_strerror(int code);
 
 /* The library's version as "MAJOR.MINOR.PATCH". */

@@ -61,5 +61,7 @@ TEST(error_names)
 	ASSERT(!strcmp(ms_strerror(MS_EBADMSG), "malformed message"));
 	ASSERT(!strcmp(ms_strerror(MS_ENOMEM), "out of memory"));
 	ASSERT(!strcmp(ms_strerror(12345), "unknown error"));
+	/* a system call's error passed on as -errno (a refused UDP send) */
+	ASSERT(!strcmp(ms_strerror(-ECONNREFUSED), strerror(ECONNREFUSED)));
 	ASSERT(ms_version()[0] >= '0' && ms_version()[0] <= '9');
 }

@@ -2,6 +2,7 @@
  * worked examples, both sides against each other, and stateless nonces. */
 #include <stdio.h>
 
+#include "auth/nonce_counts.h"
 #include "moonsip/digest.h"
 #include "test.h"
 
@@ -628,4 +629,38 @@ TEST(digest_authorize_refusals)
 	ASSERT_INT(cred.cnonce.len, 32);
 	ASSERT(memcmp(c1, cred.cnonce.s, 32) != 0);
 	ms_buf_free(&b);
+}
+
+/* The nonce-counts of a server: a count is taken once, a higher one after
+ * it; stale nonces give their slots up when the table is rebuilt, so it
+ * stays at what the nonces in use need. */
+TEST(digest_nonce_counts)
+{
+	struct ms__nonce_counts t;
+	ms__nc_init(&t);
+	ASSERT(ms__nc_take(&t, "n1", 2, 1, 1300, 1000));
+	ASSERT(!ms__nc_take(&t, "n1", 2, 1, 1300, 1000)); /* replayed */
+	ASSERT(ms__nc_take(&t, "n2", 2, 1, 1300, 1000));  /* another nonce */
+	ASSERT(ms__nc_take(&t, "n1", 2, 2, 1300, 1000));  /* the next count */
+	ASSERT(!ms__nc_take(&t, "n1", 2, 2, 1300, 1000));
+	ASSERT(!ms__nc_take(&t, "n1", 2, 1, 1300, 1000)); /* a lower one */
+	ASSERT(ms__nc_take(&t, "n1", 2, 7, 1300, 1000));  /* counts may skip */
+	/* Once stale, a nonce's slot is free for anyone (the nonce itself is
+	 * refused as stale before its count is looked at). */
+	ASSERT(ms__nc_take(&t, "n1", 2, 1, 2000, 1301));
+
+	/* 100 000 nonces, each used once, a thousand a second with a life of
+	 * 60 s: the table keeps about the last minute's, not all of them. */
+	char nonce[32];
+	for (int i = 0; i < 100000; i++) {
+		int n = snprintf(nonce, sizeof nonce, "nonce-%d", i);
+		int64_t now = 2000 + i / 1000;
+		ASSERT(ms__nc_take(&t, nonce, (size_t)n, 1, now + 60, now));
+	}
+	ASSERT(ms__nc_size(&t) <= 2 * 61000);
+	ASSERT(t.mask + 1 <= 8 * 61000);
+	/* the recent ones are still there */
+	int n = snprintf(nonce, sizeof nonce, "nonce-%d", 99999);
+	ASSERT(!ms__nc_take(&t, nonce, (size_t)n, 1, 2159, 2099));
+	ms__nc_free(&t);
 }

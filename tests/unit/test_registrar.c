@@ -272,3 +272,56 @@ TEST(registrar_users_and_secret)
 	ASSERT_INT(ms_registrar_user_del(f.r, MS_STR("alice"), MS_STR("example.com")), MS_ENOENT);
 	teardown(&f);
 }
+
+/* A file of schema version 1 (rowid bindings) is brought to the current
+ * version at open, its bindings and users kept. */
+TEST(registrar_migrates_a_version_1_file)
+{
+	struct fx f;
+	setup(&f, NULL);
+	ms_registrar_close(f.r);
+	unlink(f.path);
+	sqlite3 *db;
+	ASSERT_INT(sqlite3_open(f.path, &db), SQLITE_OK);
+	const char *v1 = "PRAGMA journal_mode = WAL;"
+			 "CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL, path TEXT NOT "
+			 "NULL DEFAULT '',"
+			 " call_id TEXT NOT NULL DEFAULT '', cseq INTEGER NOT NULL DEFAULT 0,"
+			 " instance TEXT NOT NULL DEFAULT '', reg_id INTEGER NOT NULL DEFAULT 0,"
+			 " q INTEGER NOT NULL DEFAULT 1000, expires INTEGER NOT NULL,"
+			 " received TEXT NOT NULL DEFAULT '', socket TEXT NOT NULL DEFAULT '',"
+			 " user_agent TEXT NOT NULL DEFAULT '', nat INTEGER NOT NULL DEFAULT 0,"
+			 " PRIMARY KEY (aor, contact));"
+			 "CREATE INDEX bindings_expires ON bindings (expires);"
+			 "CREATE TABLE users (username TEXT NOT NULL, realm TEXT NOT NULL,"
+			 " ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, PRIMARY KEY (username, realm));"
+			 "CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+			 "INSERT INTO bindings (aor, contact, call_id, cseq, q, expires, received)"
+			 " VALUES ('sip:alice@example.com', 'sip:alice@192.0.2.9', 'old', 7, 500, 4100000000,"
+			 " 'udp:192.0.2.9:5060');"
+			 "INSERT INTO users VALUES ('alice', 'example.com', 'aa', 'bb');"
+			 "PRAGMA user_version = 1;";
+	ASSERT_INT(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	open_reg(&f, NULL);
+	const struct ms_binding *b[8];
+	ASSERT_INT(ms_registrar_lookup(f.r, MS_STR("sip:alice@example.com"), NOW, b, 8), 1);
+	ASSERT(!strcmp(b[0]->contact, "sip:alice@192.0.2.9"));
+	ASSERT(!strcmp(b[0]->call_id, "old"));
+	ASSERT_INT(b[0]->q, 500);
+	char ha1[65];
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("alice"), MS_STR("example.com"), false, ha1), 0);
+	ASSERT(!strcmp(ha1, "aa"));
+	/* and it takes new bindings in the new table */
+	ASSERT_INT(reg(&f, "c9", 1, "Contact: <sip:alice@192.0.2.1>\r\n").status, 200);
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	ASSERT_INT(rows_seen_by_another_connection(f.path), 2);
+	ASSERT_INT(sqlite3_open(f.path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	ASSERT_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	ASSERT_INT(sqlite3_step(st), SQLITE_ROW);
+	ASSERT_INT(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	teardown(&f);
+}
