@@ -1,9 +1,9 @@
 /* registrar.save, registrar.lookup and registrar.remove: the C half. The
  * registrar (core/registrar) is opened at start when its file exists (a
- * server), else on first use. A REGISTER's answer is
- * sent after the commit of the batch that holds its bindings (group
- * commit): save() waits for it, without blocking the loop, and every
- * REGISTER handled in the same turn of the loop shares one commit. */
+ * server), else on first use. A REGISTER's answer is sent after the commit
+ * of the batch that holds its bindings (group commit): save() waits for
+ * it, without blocking the loop, and every REGISTER saved within a few
+ * milliseconds shares one commit. */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,12 +76,19 @@ struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h)
 	return h->reg;
 }
 
-/* The commit of a turn of the loop, then the answers that waited for it. */
-static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+/* The REGISTERs saved within this long share one commit (and, with
+ * synchronous=FULL, one fsync); their 200s wait for it. A window rather
+ * than a turn of the loop: at a thousand registrations a second a turn
+ * holds one or two, and each commit has a fixed cost in locks and WAL
+ * writes. */
+#define COMMIT_WINDOW 0.004 /* seconds */
+
+/* The commit of a window, then the answers that waited for it. */
+static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ms_lua_host *h = w->data;
 	(void)revents;
-	ev_prepare_stop(loop, w);
+	ev_timer_stop(loop, w);
 	bool ok = ms_registrar_commit(h->reg) == 0;
 	if (!ok)
 		ms_log(h->cfg.log, MS_LOG_ERROR, "registrar: the commit failed: %u REGISTERs answered 500",
@@ -122,9 +129,9 @@ static int wait_commit(lua_State *L, struct ms_lua_host *h, struct ms_lua_call *
 	}
 	h->saving[h->nsaving++] = c;
 	if (!ev_is_active(&h->commit)) {
-		ev_prepare_init(&h->commit, on_prepare);
+		ev_timer_init(&h->commit, on_commit, COMMIT_WINDOW, 0);
 		h->commit.data = h;
-		ev_prepare_start(h->cfg.loop, &h->commit);
+		ev_timer_start(h->cfg.loop, &h->commit);
 	}
 	return lua_yield(L, 0);
 }
@@ -305,7 +312,7 @@ static int reg_remove(lua_State *L)
 void ms__lua_registrar_free(struct ms_lua_host *h)
 {
 	if (ev_is_active(&h->commit))
-		ev_prepare_stop(h->cfg.loop, &h->commit);
+		ev_timer_stop(h->cfg.loop, &h->commit);
 	if (ev_is_active(&h->sweep))
 		ev_timer_stop(h->cfg.loop, &h->sweep);
 	ms__free(h->saving);

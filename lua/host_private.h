@@ -53,7 +53,7 @@ struct ms_lua_host {
 	struct ms_proxy *proxy;      /* with a stack: proxy.relay and friends */
 	struct ms_registrar *reg;    /* opened on first use (api_registrar.c) */
 	struct ms__auth *auth;       /* nonce-counts and failures (api_auth.c) */
-	ev_prepare commit;           /* the registrar's commit, once a turn of the loop */
+	ev_timer commit;             /* the registrar's commit, at the end of a window */
 	ev_timer sweep;              /* removes expired bindings from the file */
 	struct ms_lua_call **saving; /* REGISTERs waiting for that commit */
 	unsigned nsaving, capsaving;

@@ -545,27 +545,10 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ONE);
 }
 
-/* A handler may end in a prepare watcher (registrar.save's answer waits
- * for the commit made there); the loop would then block in its poll until
- * the time is up. This watcher runs after every other one and stops the
- * loop before the poll once no handler is left. */
-static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	struct test *t = w->data;
-	(void)revents;
-	if (!ms_lua_host_running(t->h))
-		ev_break(loop, EVBREAK_ONE);
-}
-
 /* Runs the loop until no handler is left, or the time is up. */
 static bool run(struct test *t, double timeout)
 {
 	ev_timer to;
-	ev_prepare last;
-	ev_prepare_init(&last, on_prepare);
-	ev_set_priority(&last, EV_MINPRI);
-	last.data = t;
-	ev_prepare_start(t->loop, &last);
 	ev_now_update(t->loop);
 	ev_timer_init(&to, on_timeout, timeout, 0);
 	to.data = t;
@@ -574,7 +557,6 @@ static bool run(struct test *t, double timeout)
 	while (ms_lua_host_running(t->h) && !t->timed_out)
 		ev_run(t->loop, EVRUN_ONCE);
 	ev_timer_stop(t->loop, &to);
-	ev_prepare_stop(t->loop, &last);
 	return !t->timed_out;
 }
 

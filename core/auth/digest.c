@@ -2,6 +2,7 @@
  * request-digest, through OpenSSL's EVP; and the hex and quoting helpers
  * the server and client sides share. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -50,11 +51,26 @@ size_t ms_digest_hex_len(enum ms_digest_alg alg)
 	return ms_digest_alg_base(alg) == MS_DIGEST_SHA256 ? 64 : 32;
 }
 
+static EVP_MD *mds[2];
+
+static void fetch_mds(void)
+{
+	mds[0] = EVP_MD_fetch(NULL, "MD5", NULL);
+	mds[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *ms__digest_md(bool sha256)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fetch_mds);
+	return mds[sha256];
+}
+
 static const EVP_MD *md_of(enum ms_digest_alg alg)
 {
 	if ((unsigned)alg >= N_ALGS)
 		return NULL;
-	return ms_digest_alg_base(alg) == MS_DIGEST_SHA256 ? EVP_sha256() : EVP_md5();
+	return ms__digest_md(ms_digest_alg_base(alg) == MS_DIGEST_SHA256);
 }
 
 void ms__digest_hex(const unsigned char *p, size_t n, char *out)

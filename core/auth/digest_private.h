@@ -27,6 +27,12 @@ int ms__digest_hash(enum ms_digest_alg alg, const struct ms__dpart *p, size_t n,
 /* The request-digest, with the same codes. */
 int ms__digest_response(const struct ms__digest_in *in, char hex[MS_DIGEST_HEX_SIZE]);
 
+/* OpenSSL's MD5 or SHA-256, fetched once for the process: with OpenSSL 3
+ * a hash given as EVP_md5() is looked up in the providers at every
+ * EVP_DigestInit_ex, and an HMAC fetched per call costs more than the
+ * hashing. NULL when OpenSSL has no such hash. */
+const struct evp_md_st *ms__digest_md(bool sha256);
+
 /* n bytes as 2n lowercase hex digits and a NUL. */
 void ms__digest_hex(const unsigned char *p, size_t n, char *out);
 /* Copies 'in', 'len' hex digits of either case, into 'out' in lowercase

@@ -11,38 +11,51 @@
  * time is in the clear: it tells nothing a Date header would not. */
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "auth/digest_private.h"
 
 #define HEAD 16 /* time and random bytes */
 #define TAG 16  /* the MAC, truncated */
 
-/* HMAC-SHA256(secret, head | realm), truncated to TAG bytes. */
+/* HMAC-SHA256(secret, head | realm), truncated to TAG bytes (RFC 2104,
+ * by hand over the SHA-256 fetched once: OpenSSL 3's EVP_MAC looks its
+ * algorithms up in the providers at every use). */
 static int mac(struct ms_str secret, const unsigned char head[HEAD], struct ms_str realm,
 	       unsigned char tag[TAG])
 {
-	unsigned char full[32];
-	size_t n = 0;
+	enum { BLOCK = 64 };
+	const EVP_MD *md = ms__digest_md(true);
+	unsigned char k[BLOCK] = { 0 }, pad[BLOCK], inner[32], full[32];
+	unsigned n = 0;
 	int rc = MS_ENOMEM;
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	if (c && EVP_MAC_init(c, (const unsigned char *)secret.s, secret.len, params) &&
-	    EVP_MAC_update(c, head, HEAD) &&
-	    (!realm.len || EVP_MAC_update(c, (const unsigned char *)realm.s, realm.len)) &&
-	    EVP_MAC_final(c, full, &n, sizeof full) && n == sizeof full) {
-		memcpy(tag, full, TAG);
-		rc = 0;
+	EVP_MD_CTX *c = md ? EVP_MD_CTX_new() : NULL;
+	if (!c)
+		return MS_ENOMEM;
+	if (secret.len > BLOCK) { /* a long key is hashed first */
+		if (!EVP_Digest(secret.s, secret.len, k, &n, md, NULL))
+			goto out;
+	} else {
+		memcpy(k, secret.s, secret.len);
 	}
-	EVP_MAC_CTX_free(c);
-	EVP_MAC_free(m);
+	for (int i = 0; i < BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (!EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, pad, BLOCK) ||
+	    !EVP_DigestUpdate(c, head, HEAD) || (realm.len && !EVP_DigestUpdate(c, realm.s, realm.len)) ||
+	    !EVP_DigestFinal_ex(c, inner, &n) || n != sizeof inner)
+		goto out;
+	for (int i = 0; i < BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (!EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, pad, BLOCK) ||
+	    !EVP_DigestUpdate(c, inner, sizeof inner) || !EVP_DigestFinal_ex(c, full, &n) || n != sizeof full)
+		goto out;
+	memcpy(tag, full, TAG);
+	rc = 0;
+out:
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+	EVP_MD_CTX_free(c);
 	return rc;
 }
 

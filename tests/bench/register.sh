@@ -13,8 +13,8 @@
 #                 Its db_sqlite opens SQLite with the library's defaults, which on Debian are
 #                 synchronous=FULL in WAL mode too: moonsip-full is the like-for-like comparison
 #                 of durability, moonsip is moonsip's default.
-# moonsip commits once per turn of its event loop (the 200s wait for that commit), so one fsync
-# covers every registration read in that turn; Kamailio commits (and fsyncs) each one. The
+# moonsip commits once per 4 ms window (the 200s wait for that commit), so one fsync
+# covers every registration saved in that window; Kamailio commits (and fsyncs) each one. The
 # header line "disk" gives the cost of one 4 KiB write with fsync on the files' filesystem.
 # moonsip runs with MOONSIP_DIGEST=MD5 (SIPp answers only MD5 challenges; the default script
 # challenges SHA-256 first); its users are added with `moonsip user add userNNNN@127.0.0.1`

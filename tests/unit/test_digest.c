@@ -664,3 +664,29 @@ TEST(digest_nonce_counts)
 	ASSERT(!ms__nc_take(&t, nonce, (size_t)n, 1, 2159, 2099));
 	ms__nc_free(&t);
 }
+
+/* A nonce's MAC is HMAC-SHA256 as RFC 2104 defines it: nonces made by
+ * Python's hmac module (a 32-byte and a 100-byte secret, which is hashed
+ * first) check as this server's own. */
+TEST(digest_nonce_mac_is_hmac_sha256)
+{
+	int64_t issued = 0;
+	ASSERT_INT(
+		ms_digest_nonce_check(S("0123456789abcdef0123456789abcdef"), S("example.com"),
+				      S("000000006553f100010203040506070871a9bdd9a2667d84466bb35d72d2f15a"),
+				      1700000010, 300, &issued),
+		MS_DIGEST_NONCE_VALID);
+	ASSERT(issued == 1700000000);
+	char k[101];
+	memset(k, 'k', 100);
+	k[100] = 0;
+	ASSERT_INT(
+		ms_digest_nonce_check((struct ms_str){ k, 100 }, S("example.com"),
+				      S("000000006553f1000102030405060708357c8fda93f426d942093856c6bba8cd"),
+				      1700000010, 300, &issued),
+		MS_DIGEST_NONCE_VALID);
+	/* the same nonce for another realm is not ours */
+	ASSERT(ms_digest_nonce_check(S("0123456789abcdef0123456789abcdef"), S("example.org"),
+				     S("000000006553f100010203040506070871a9bdd9a2667d84466bb35d72d2f15a"),
+				     1700000010, 300, &issued) != MS_DIGEST_NONCE_VALID);
+}
