@@ -102,11 +102,41 @@ void ms__txn_put(struct ms__txn *t)
 		txn_free(t);
 }
 
+/* A non-INVITE server transaction that has sent its final answer and that
+ * its TU let go only matches retransmissions until Timer J ends it (32 s
+ * over UDP): it keeps the strings of its key and the answer, not the whole
+ * request, so that a server taking thousands of requests a second holds
+ * less for those seconds. On no memory it keeps the request. */
+static void compact(struct ms__txn *t)
+{
+	struct ms__txn_key *k = &t->key;
+	struct ms_str *s[] = { &k->branch,   &k->host,   &k->method_s, &k->call_id,
+			       &k->from_tag, &k->to_tag, &k->ruri,     &k->via };
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+		n += s[i]->len;
+	char *c = n < t->req.len ? ms__malloc(n ? n : 1) : NULL;
+	if (!c)
+		return;
+	size_t at = 0;
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		if (!s[i]->s)
+			continue;
+		memcpy(c + at, s[i]->s, s[i]->len);
+		s[i]->s = c + at;
+		at += s[i]->len;
+	}
+	ms__free((char *)t->req.s);
+	t->req = (struct ms_str){ c, n };
+}
+
 void ms__txn_tu_drop(struct ms__txn *t)
 {
 	if (!t->tu)
 		return;
 	t->tu = false;
+	if (t->kind == MS__STXN_NI && t->state == MS__TXN_COMPLETED)
+		compact(t);
 	ms__txn_put(t);
 }
 
