@@ -81,7 +81,7 @@ else
 fi
 
 work=$(mktemp -d /tmp/moonsip-proxybench.XXXXXX)
-declare -A pid port uas_pid uas_port calls_extra why_out
+declare -A pid port uas_pid uas_port extra_done why_out
 started=() # PIDs this script started (servers and SIPp UASs), stopped on exit
 . tests/bench/cpu.sh # descendants, cpu, alive, stop_pid
 cleanup() {
@@ -93,6 +93,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 next_port=${BASE_PORT:-28060}
+UNIT=calls
+. tests/bench/phases.sh # warm_up, fixed_phase, drain_phase, max_phase
 . tests/bench/sipp.sh # free_port, stat_fields
 free_port
 uac_port=$fp
@@ -163,7 +165,7 @@ $(server_log "$s" | tail -c 800 | sed 's/^/    /')"
 			return 1
 		fi
 		if sipp_uac "${port[$s]}" -m 1 -r 1 -timeout 3 -recv_timeout 2000 -default_behaviors all,-bye; then
-			calls_extra[$s]=1
+			extra_done[$s]=1
 			return 0
 		fi
 		sleep 0.3
@@ -259,49 +261,10 @@ if [[ -z $live ]]; then
 	echo "no server relays calls; nothing to measure" >&2
 	exit 1
 fi
-for s in $live; do # warm-up, not counted
-	sipp_uac "${port[$s]}" -r 200 -rp 1000 -l 500 -m 400 -timeout 10 -recv_timeout 5000 -default_behaviors all,-bye || true
-	read -r -a st <<<"$(stat_fields "$work/stat.csv")"
-	calls_extra[$s]=$((calls_extra[$s] + st[1]))
-done
-
-echo "fixed rates"
-for r in $RATES; do
-	for i in $(seq "$REPS"); do
-		for s in $live; do measure "$s" fixed "$r" "$i" || true; done
-	done
-done
-
-if [[ $DRAIN == 1 ]]; then
-	# the transaction timers (Timer J and K, up to 32 s over UDP) of the last calls run after
-	# the windows above: CPU per call over each server's whole life, drain included
-	echo "  (waiting 33 s for the transaction timers to end)"
-	sleep 33
-	for s in $live; do
-		read -r -a c <<<"$(cpu "${pid[$s]}")"
-		awk -F'\t' -v s="$s" -v ns="${c[1]}" -v tk="${c[0]}" -v hz="$HZ" -v extra="${calls_extra[$s]}" \
-			'$1 == s && $2 == "fixed" { n += $6 }
-			END { printf "  %-8s whole life so far (start, warm-up, fixed runs, drain): %d calls, %.1f us CPU/call (ticks %.1f)\n",
-				s, n + extra, ns / 1e3 / (n + extra), tk * 1e6 / hz / (n + extra) }' "$tsv" | tee -a "$work/drain.txt"
-	done
-fi
-
-echo "maximum rate: each rate in turn until a run fails"
-declare -A best stop_at
-searching=$live
-for r in $MAX_RATES; do
-	[[ -n $searching ]] || break
-	for s in $searching; do
-		if measure "$s" max "$r" 1; then
-			best[$s]=$r
-		else
-			stop_at[$s]=$(tail -1 "$tsv" | awk -F'\t' '{ printf "%d/s: %d failed, %d retransmissions, %.0f calls/s answered", $3, $7, $8, $10 }')
-			searching=$(echo " $searching " | sed "s/ $s / /; s/^ //; s/ $//")
-		fi
-	done
-	# a server that died is out of the search too
-	for s in $searching; do [[ " $live " == *" $s "* ]] || searching=$(echo " $searching " | sed "s/ $s / /; s/^ //; s/ $//"); done
-done
+warm_up -default_behaviors all,-bye
+fixed_phase
+drain_phase
+max_phase
 
 # ---- summary ------------------------------------------------------------------------
 echo

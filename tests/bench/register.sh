@@ -108,7 +108,7 @@ fi
 work=$out/work
 rm -rf "$work" "$out/moonsip" "$out/moonsip-full" "$out/kam"
 mkdir -p "$work"
-declare -A pid port regs_extra why_out db_of
+declare -A pid port extra_done why_out db_of
 started=() # PIDs this script started (servers), stopped on exit
 . tests/bench/cpu.sh # descendants, cpu, alive, stop_pid
 cleanup() {
@@ -119,6 +119,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 next_port=${BASE_PORT:-28160}
+UNIT=regs
+. tests/bench/phases.sh # warm_up, fixed_phase, drain_phase, max_phase
 . tests/bench/sipp.sh # free_port, stat_fields
 free_port
 uac_port=$fp
@@ -225,7 +227,7 @@ $(server_log "$s" | tail -c 800 | sed 's/^/    /')"
 			return 1
 		fi
 		if sipp_uac "${port[$s]}" -m 1 -r 1 -timeout 3 -recv_timeout 2000; then
-			regs_extra[$s]=1
+			extra_done[$s]=1
 			return 0
 		fi
 		sleep 0.3
@@ -327,49 +329,11 @@ if [[ -z $live ]]; then
 	echo "no server registers users; nothing to measure" >&2
 	exit 1
 fi
-for s in $live; do # warm-up, not counted
-	sipp_uac "${port[$s]}" -r 200 -rp 1000 -l 500 -m 400 -timeout 10 -recv_timeout 5000 || true
-	read -r -a st <<<"$(stat_fields "$work/stat.csv")"
-	regs_extra[$s]=$((regs_extra[$s] + st[1]))
-done
-
-echo "fixed rates"
-for r in $RATES; do
-	for i in $(seq "$REPS"); do
-		for s in $live; do measure "$s" fixed "$r" "$i" || true; done
-	done
-done
-
-if [[ $DRAIN == 1 ]]; then
-	# the transaction timers (Timer J, 32 s over UDP) of the last registrations run after the
-	# windows above: CPU per registration over each server's whole life, drain included
-	echo "  (waiting 33 s for the transaction timers to end)"
-	sleep 33
-	for s in $live; do
-		read -r -a c <<<"$(cpu "${pid[$s]}")"
-		awk -F'\t' -v s="$s" -v ns="${c[1]}" -v tk="${c[0]}" -v hz="$HZ" -v extra="${regs_extra[$s]}" \
-			'$1 == s && $2 == "fixed" { n += $6 }
-			END { printf "  %-12s whole life so far (start, warm-up, fixed runs, drain): %d regs, %.1f us CPU/reg (ticks %.1f)\n",
-				s, n + extra, ns / 1e3 / (n + extra), tk * 1e6 / hz / (n + extra) }' "$tsv" | tee -a "$work/drain.txt"
-	done
-fi
-
-echo "maximum rate: each rate in turn until a run fails"
-declare -A best stop_at
-searching=$live
-for r in $MAX_RATES; do
-	[[ -n $searching ]] || break
-	for s in $searching; do
-		if measure "$s" max "$r" 1; then
-			best[$s]=$r
-		else
-			stop_at[$s]=$(tail -1 "$tsv" | awk -F'\t' '{ printf "%d/s: %d failed, %d retransmissions, %.0f regs/s answered, SIPp %.0f%% CPU", $3, $7, $8, $10, $16 }')
-			searching=$(echo " $searching " | sed "s/ $s / /; s/^ //; s/ $//")
-		fi
-	done
-	# a server that died is out of the search too
-	for s in $searching; do [[ " $live " == *" $s "* ]] || searching=$(echo " $searching " | sed "s/ $s / /; s/^ //; s/ $//"); done
-done
+# shellcheck disable=SC2119 # warm_up takes SIPp arguments; none needed here
+warm_up
+fixed_phase
+drain_phase
+max_phase
 
 # bindings in each file, and what the logs say, while the servers still run
 declare -A bindings
