@@ -44,6 +44,9 @@ local CHALLENGE = { algorithms = DIGEST }
 -- A REGISTER binds the To address; only its own user may do that.
 local function register(req)
   local aor = req.to.uri
+  if not aor.host or not aor.user then
+    return req:reply(400, "Bad Request: the To of a REGISTER must be a sip or sips URI with a user")
+  end
   local realm = aor.host
   local user, why = auth.check(req, realm)
   if not user then
@@ -64,7 +67,7 @@ end
 -- carries the port a server listens on).
 local function caller_checked(req)
   local from = req.from.uri
-  if not from.user or not (proxy.is_me(from) or auth.is_user(from.user, from.host)) then
+  if not from.user or not from.host or not (proxy.is_me(from) or auth.is_user(from.user, from.host)) then
     return true
   end
   local user, why = auth.check(req, from.host)

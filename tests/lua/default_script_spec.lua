@@ -60,6 +60,16 @@ describe("scripts/default.lua", function()
     assert.equals("Not Found: no such user here", a.reason)
   end)
 
+  it("takes a tel: From or To without a script error", function()
+    local a = t:request{ method = "INVITE", uri = "sip:bob@example.com",
+      headers = { From = "<tel:+15551230000>;tag=t1" } }[1]
+    assert.equals(480, a.status)
+    a = t:request{ method = "REGISTER", uri = "sip:example.com",
+      headers = { To = "<tel:+15551230000>", From = "<tel:+15551230000>;tag=t2" } }[1]
+    assert.equals(400, a.status)
+    assert.matches("sip or sips URI", a.reason)
+  end)
+
   it("never answers an ACK", function()
     assert.same({}, t:request{ method = "ACK", uri = "sip:bob@example.com" })
   end)
