@@ -368,9 +368,15 @@ static struct ms_buf *build_request(lua_State *L, struct test *t, int idx, struc
 static void set_db(lua_State *L, struct test *t)
 {
 	size_t len = 0;
-	const char *db = lua_istable(L, 2) ? (lua_getfield(L, 2, "db"), lua_tolstring(L, -1, &len)) : NULL;
-	if (lua_istable(L, 2))
-		lua_pop(L, 1);
+	const char *db = NULL;
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "db");
+		if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "moonsip.test.load: opts.db must be a path, not %s",
+				   luaL_typename(L, -1));
+		db = lua_tolstring(L, -1, &len);
+		lua_pop(L, 1); /* the string stays in the table */
+	}
 	if (db && len < sizeof t->db) {
 		memcpy(t->db, db, len + 1);
 		return;
