@@ -19,7 +19,7 @@ int ms__reg_map_init(struct ms_registrar *r)
 	return r->map ? 0 : MS_ENOMEM;
 }
 
-static void free_aor(struct ms__aor *a)
+void ms__reg_aor_free(struct ms__aor *a)
 {
 	for (unsigned i = 0; i < a->n; i++)
 		ms__free(a->list[i]);
@@ -33,7 +33,7 @@ void ms__reg_map_free(struct ms_registrar *r)
 		while (r->map[i]) {
 			struct ms__aor *a = r->map[i];
 			r->map[i] = a->next;
-			free_aor(a);
+			ms__reg_aor_free(a);
 		}
 	}
 	ms__free(r->map);

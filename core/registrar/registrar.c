@@ -114,7 +114,8 @@ int ms_registrar_sweep(struct ms_registrar *r, int64_t now)
 {
 	int n = 0;
 	for (size_t k = 0; k <= r->mask; k++) {
-		for (struct ms__aor *a = r->map[k]; a; a = a->next) {
+		for (struct ms__aor **pp = &r->map[k]; *pp;) {
+			struct ms__aor *a = *pp;
 			for (unsigned i = a->n; i-- > 0;) {
 				if (a->list[i]->b.expires > now)
 					continue;
@@ -122,6 +123,15 @@ int ms_registrar_sweep(struct ms_registrar *r, int64_t now)
 				if (rc < 0)
 					return rc;
 				n++;
+			}
+			/* An address-of-record left without bindings (expired, or
+			 * removed since the last sweep) leaves the map too. */
+			if (a->n == 0) {
+				*pp = a->next;
+				ms__reg_aor_free(a);
+				r->naors--;
+			} else {
+				pp = &a->next;
 			}
 		}
 	}

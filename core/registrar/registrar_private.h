@@ -43,6 +43,8 @@ struct ms_registrar {
 int ms__reg_map_init(struct ms_registrar *r);
 void ms__reg_map_free(struct ms_registrar *r);
 struct ms__aor *ms__reg_find(struct ms_registrar *r, struct ms_str aor, bool make);
+/* Frees an address-of-record and its bindings (unlinked by the caller). */
+void ms__reg_aor_free(struct ms__aor *a);
 /* A new binding block from its fields (strings copied). */
 struct ms__bind *ms__reg_bind_new(const struct ms_binding *b);
 /* Puts 'nb' in place of list[i] (i == n: adds it), keeping q order; frees

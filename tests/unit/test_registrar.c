@@ -325,3 +325,45 @@ TEST(registrar_migrates_a_version_1_file)
 	sqlite3_close(db);
 	teardown(&f);
 }
+
+/* The sweep removes expired bindings, and the addresses-of-record they
+ * leave empty: a registrar whose users come and go does not keep growing. */
+TEST(registrar_sweep_frees_empty_addresses)
+{
+	struct fx f;
+	setup(&f, NULL);
+	ASSERT_INT(reg(&f, "c0", 1, "Contact: <sip:alice@192.0.2.1>;expires=60\r\n").status, 200);
+	struct ms_mem_stats m0, m1;
+	ms_mem_stats(&m0); /* the registrar's working space is made by now */
+	char buf[2048];
+	for (int i = 0; i < 100; i++) {
+		int n = snprintf(
+			buf, sizeof buf,
+			"REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKs%d\r\n"
+			"From: <sip:u%d@example.com>;tag=a\r\nTo: <sip:u%d@example.com>\r\n"
+			"Call-ID: s%d\r\nCSeq: 1 REGISTER\r\nContact: <sip:u%d@192.0.2.9>;expires=60\r\n"
+			"Content-Length: 0\r\n\r\n",
+			i, i, i, i, i);
+		ASSERT(ms_msg_parse(&f.m, buf, (size_t)n, MS_PARSE_DGRAM) >= 0);
+		ASSERT_INT(ms_msg_check(&f.m), 0);
+		struct ms_register_result res;
+		ASSERT_INT(ms_registrar_register(f.r, &f.m, NOW, "udp:192.0.2.1:5060", "", false, &res), 0);
+		ASSERT_INT(res.status, 200);
+	}
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	ASSERT_INT(ms_registrar_count(f.r), 101);
+	/* alice removes hers by hand: her address stays until the sweep */
+	ASSERT_INT(ms_registrar_remove(f.r, MS_STR("sip:alice@example.com"), MS_STR_NULL), 1);
+	ASSERT_INT(ms_registrar_sweep(f.r, NOW + 61), 100);
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	ASSERT_INT(ms_registrar_count(f.r), 0);
+	ms_mem_stats(&m1);
+	/* alice's address, there at m0, went too */
+	ASSERT(m1.live_bytes < m0.live_bytes);
+	const struct ms_binding *b[8];
+	ASSERT_INT(ms_registrar_lookup(f.r, MS_STR("sip:u7@example.com"), NOW, b, 8), 0);
+	/* and a new binding for one of them works as before */
+	ASSERT_INT(reg(&f, "c9", 1, "Contact: <sip:alice@192.0.2.1>\r\n").status, 200);
+	ASSERT_INT(lookup(&f, b, NOW), 1);
+	teardown(&f);
+}
