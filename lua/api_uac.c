@@ -82,6 +82,15 @@ void ms__lua_uac_abandon(struct ms_lua_call *c)
 	c->uac = NULL;
 }
 
+void ms__lua_uac_forget(struct ms_lua_call *c)
+{
+	struct ms__lua_uac *u = c->uac;
+	ev_timer_stop(c->g->h->cfg.loop, &u->limit);
+	ms_buf_free(&u->req);
+	ms__free(u);
+	c->uac = NULL;
+}
+
 /* The request line and headers of a new request (From, To, Call-ID, CSeq,
  * Max-Forwards), without its Via. */
 static int build(struct ms_buf *b, struct ms_lua_host *h, struct ms_str method, struct ms_str uri)

@@ -208,6 +208,8 @@ void ms_lua_host_free(struct ms_lua_host *h)
 		h->calls = c->next;
 		if (c->sleeping)
 			ev_timer_stop(h->cfg.loop, &c->timer);
+		if (c->uac) /* a proxy.request in flight (a probe task) */
+			ms__lua_uac_forget(c);
 		ms_buf_free(&c->answer);
 		ms__free(c);
 	}

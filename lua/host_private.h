@@ -146,6 +146,9 @@ bool ms__lua_task_replaced(struct ms_lua_call *c);
 /* api_uac.c: proxy.request's C half; a call ending while it waits. */
 void ms__lua_open_uac(lua_State *L, struct ms_lua_host *h);
 void ms__lua_uac_abandon(struct ms_lua_call *c);
+/* At the host's end, after the stack's: frees a call's wait for its
+ * request without touching the transaction, which went with the stack. */
+void ms__lua_uac_forget(struct ms_lua_call *c);
 void ms__lua_callback(struct ms_lua_call *c, int ref, void (*push)(lua_State *, void *),
 		      void (*after)(lua_State *, void *), void *arg);
 void ms__lua_watchdog_start(struct ms_lua_host *h);

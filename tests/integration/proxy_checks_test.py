@@ -228,11 +228,45 @@ def both_answer(binary, repo, port):
     print("parallel fork, both answer: two 200s reached the caller, each ACK reached its phone")
 
 
+PROBE = """
+-- A task whose proxy.request is still waiting when the server stops.
+function on_request(req)
+  ms.spawn(function()
+    proxy.request("OPTIONS", "sip:127.0.0.1:" .. os.getenv("SILENT_PORT"), { timeout = 30 })
+  end)
+  return req:reply(200)
+end
+"""
+
+
+def request_in_flight_at_stop(binary, port):
+    """A server stopped while a task waits for its own request to a peer that
+    never answers ends cleanly: exit 0, and under the sanitizers nothing
+    leaked (the wait's state went with the host, the transaction with the
+    stack)."""
+    silent = port + 6
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        peer.bind(("127.0.0.1", silent))
+        os.environ["SILENT_PORT"] = str(silent)
+        with peers(binary, PROBE, [("prober", port + 5)]) as servers:
+            peer.sendto(request("OPTIONS", f"sip:127.0.0.1:{port + 5}", silent), ("127.0.0.1", port + 5))
+            peer.settimeout(5)
+            data, _ = peer.recvfrom(65535)  # its 200
+            if h.status_of(data) != 200:
+                h.fail(f"the prober should answer 200, got {data[:80]!r}")
+            data, _ = peer.recvfrom(65535)
+            if not data.startswith(b"OPTIONS "):
+                h.fail(f"expected the task's OPTIONS, got {data[:80]!r}")
+            stop_all(servers)  # fails on a sanitizer report or a bad exit
+    print("a server stopped with its own request in flight: clean exit")
+
+
 def main():
     binary, repo, port = sys.argv[1], os.path.abspath(sys.argv[2]), h.ports(int(sys.argv[3]))
     checks(binary, repo, port)
     load_balancer(binary, repo, port)
     both_answer(binary, repo, port)
+    request_in_flight_at_stop(binary, port)
 
 
 h.run_main(main)

@@ -45,7 +45,7 @@ set_tests_properties(${MS_INTEG_TESTS} PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${MS_INTEG}/tests.cmake)
 
-# Ports 50 to 56: the proxy's refusals and loop detection, and the
+# Ports 50 to 56: the proxy's refusals and loop detection, a server stopped with its own request in flight, and the
 # load-balancer example with two gateways and a dead port.
 add_test(NAME integration.proxy_checks
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/proxy_checks_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 50)
