@@ -19,8 +19,8 @@
 #include "moonsip/digest.h"
 
 #define FAIL_BUCKETS 1024
-#define FAIL_LIMIT 20  /* failures per source in a window, then 403 */
-#define FAIL_WINDOW 60 /* seconds */
+#define FAIL_LIMIT 20  /* failures per source in a window, then 403 (--auth-max-failures) */
+#define FAIL_WINDOW 60 /* seconds (--auth-failure-window) */
 
 struct ms__fail {
 	struct ms__fail *next;
@@ -33,6 +33,7 @@ struct ms__auth {
 	unsigned char secret[32];
 	uint64_t key[2]; /* the maps' hash key, random */
 	struct ms__nonce_counts nc;
+	uint32_t limit, window; /* failures per source within window seconds, then 403 */
 	struct ms__fail *fail[FAIL_BUCKETS];
 };
 
@@ -65,6 +66,8 @@ static struct ms__auth *state(lua_State *L, struct ms_lua_host *h)
 	if (getrandom(a->key, sizeof a->key, 0) != (ssize_t)sizeof a->key)
 		memcpy(a->key, &a, sizeof a); /* an unkeyed map still works */
 	ms__nc_init(&a->nc);
+	a->limit = h->cfg.auth_max_failures ? h->cfg.auth_max_failures : FAIL_LIMIT;
+	a->window = h->cfg.auth_failure_window ? h->cfg.auth_failure_window : FAIL_WINDOW;
 	h->auth = a;
 	return a;
 }
@@ -90,7 +93,7 @@ static struct ms__fail *failures(struct ms__auth *a, const struct sockaddr_stora
 	uint32_t b = hash(a, ip, host.ss_family == AF_INET ? 4 : 16) % FAIL_BUCKETS;
 	for (struct ms__fail **p = &a->fail[b]; *p;) {
 		struct ms__fail *e = *p;
-		if (now - e->since > FAIL_WINDOW) {
+		if (now - e->since > a->window) {
 			*p = e->next;
 			ms__free(e);
 			continue;
@@ -157,7 +160,7 @@ static int auth_check(lua_State *L)
 	int64_t now = (int64_t)time(NULL);
 	r->auth_stale = false;
 	struct ms__fail *f = failures(a, &r->src.addr, now, false);
-	if (f && f->count >= FAIL_LIMIT) {
+	if (f && f->count >= a->limit) {
 		r->auth_blocked = true;
 		return refuse(L, r, a, "", "too many failed attempts from this address", false);
 	}

@@ -76,7 +76,10 @@ static void usage(FILE *to)
 		"  --min-expires S       shortest registration taken, else 423 (default 60)\n"
 		"  --max-expires S       longest registration, longer ones are cut to it (default 86400)\n"
 		"  --max-bindings N      bindings per address-of-record (default 16)\n"
-		"  --sweep S             how often expired bindings leave the file (default 30)\n");
+		"  --sweep S             how often expired bindings leave the file (default 30)\n"
+		"  --auth-max-failures N failed digest checks from one address, then it gets 403\n"
+		"                        for the rest of the window (default 20; 0: no limit)\n"
+		"  --auth-failure-window S  that window in seconds (default 60)\n");
 }
 
 /* A whole number in [min, max], or -1 with a message. */
@@ -117,12 +120,17 @@ static int set_number(struct run *r, const char *opt, const char *val)
 		r->lua.max_bindings = (unsigned)n;
 	else if (!strcmp(opt, "--sweep") && (n = number(opt, val, 1, 3600)) >= 0)
 		r->lua.sweep_s = (uint32_t)n;
+	else if (!strcmp(opt, "--auth-max-failures") && (n = number(opt, val, 0, 1000000)) >= 0)
+		r->lua.auth_max_failures = n ? (uint32_t)n : UINT32_MAX;
+	else if (!strcmp(opt, "--auth-failure-window") && (n = number(opt, val, 1, 86400)) >= 0)
+		r->lua.auth_failure_window = (uint32_t)n;
 	else
 		return strcmp(opt, "--max-msg") && strcmp(opt, "--max-conns") && strcmp(opt, "--tcp-idle") &&
 				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c") &&
 				strcmp(opt, "--t1") && strcmp(opt, "--min-expires") &&
 				strcmp(opt, "--max-expires") && strcmp(opt, "--max-bindings") &&
-				strcmp(opt, "--sweep")
+				strcmp(opt, "--sweep") && strcmp(opt, "--auth-max-failures") &&
+				strcmp(opt, "--auth-failure-window")
 			? 0
 			: -1;
 	return 1;
@@ -268,7 +276,9 @@ static int set_handler(struct run *r, struct ev_loop *loop)
 				    .min_expires = r->lua.min_expires,
 				    .max_expires = r->lua.max_expires,
 				    .max_bindings = r->lua.max_bindings,
-				    .sweep_s = r->lua.sweep_s };
+				    .sweep_s = r->lua.sweep_s,
+				    .auth_max_failures = r->lua.auth_max_failures,
+				    .auth_failure_window = r->lua.auth_failure_window };
 	if (ms_lua_host_new(&r->host, &lc, err, sizeof err) < 0) {
 		fprintf(stderr, "moonsip run: %s\n", err);
 		return -1;

@@ -43,6 +43,10 @@ struct ms_lua_config {
 	uint32_t min_expires, max_expires, default_expires;
 	unsigned max_bindings;
 	uint32_t sweep_s;
+	/* auth.check: failures from one address within the window (seconds)
+	 * after which it gets 403 until the window passes (0: 20 in 60 s;
+	 * auth_max_failures UINT32_MAX: no limit). */
+	uint32_t auth_max_failures, auth_failure_window;
 };
 
 /* The registrar's file: 'given' (--db), else $MOONSIP_DATA_DIR/moonsip.db

@@ -124,5 +124,27 @@ def main():
         os.environ.pop("AUTH_MAX_AGE", None)
         print("a stale nonce: 401 with stale=true")
 
+        def limit(srv):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((HOST, port + 1))
+                ch = challenges(register(s, port, "bob"))[0]
+                codes = [h.status_of(register(s, port, "bob", authorization(ch, "bob", f"guess{i}", uri, nc=i + 1)))
+                         for i in range(4)]
+                if codes != [401, 401, 401, 403]:
+                    h.fail(f"--auth-max-failures 3: expected 401 three times, then 403: {codes}")
+                time.sleep(3.2)  # the window passes (counted in whole seconds)
+                ch = challenges(expect_401(register(s, port, "bob")))[0]
+                expect(register(s, port, "bob", authorization(ch, "bob", "builder", uri)), 200,
+                       "the right password once the window has passed")
+
+        h.serving(binary, [f"udp:{HOST}:{port}"], limit,
+                  extra=["--db", db, "--auth-max-failures", "3", "--auth-failure-window", "2", script])
+        print("--auth-max-failures 3 --auth-failure-window 2: 403 after three failures, for two seconds")
+
+
+def expect_401(resp):
+    expect(resp, 401, "a new challenge")
+    return resp
+
 
 h.run_main(main)
