@@ -72,16 +72,6 @@ static void on_limit(struct ev_loop *loop, ev_timer *w, int revents)
 	on_answer(u->ct, 408, NULL, u);
 }
 
-void ms__lua_uac_abandon(struct ms_lua_call *c)
-{
-	struct ms__lua_uac *u = c->uac;
-	ev_timer_stop(c->g->h->cfg.loop, &u->limit);
-	ms_ctxn_release(u->ct);
-	ms_buf_free(&u->req);
-	ms__free(u);
-	c->uac = NULL;
-}
-
 void ms__lua_uac_forget(struct ms_lua_call *c)
 {
 	struct ms__lua_uac *u = c->uac;
@@ -89,6 +79,12 @@ void ms__lua_uac_forget(struct ms_lua_call *c)
 	ms_buf_free(&u->req);
 	ms__free(u);
 	c->uac = NULL;
+}
+
+void ms__lua_uac_abandon(struct ms_lua_call *c)
+{
+	ms_ctxn_release(c->uac->ct);
+	ms__lua_uac_forget(c);
 }
 
 /* The request line and headers of a new request (From, To, Call-ID, CSeq,

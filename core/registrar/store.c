@@ -226,8 +226,7 @@ int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b)
 	text(st, 11, b->socket);
 	text(st, 12, b->user_agent);
 	sqlite3_bind_int(st, 13, b->nat);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : MS_EPROTO;
-	sqlite3_reset(st);
+	rc = run(st);
 	if (rc == 0)
 		r->pending++;
 	return rc;
@@ -240,8 +239,7 @@ int ms__reg_store_del(struct ms_registrar *r, const struct ms_binding *b)
 		return rc;
 	text(r->del, 1, b->aor);
 	text(r->del, 2, b->contact);
-	rc = sqlite3_step(r->del) == SQLITE_DONE ? 0 : MS_EPROTO;
-	sqlite3_reset(r->del);
+	rc = run(r->del);
 	if (rc == 0)
 		r->pending++;
 	return rc;

@@ -148,7 +148,7 @@ sipp_uac() {
 	rm -f "$work/stat.csv" "$work/sipp.err"
 	local TIMEFORMAT='%3U %3S %3R' rc=0
 	{ time "${pin_sipp[@]}" timeout 120 sipp -sf "$reg_xml" -inf "$users_csv" "127.0.0.1:$p" -i 127.0.0.1 \
-		-p "$uac_port" -t u1 -nostdin -buff_size 4194304 -trace_stat -stf "$work/stat.csv" -fd 3600 \
+		-p "$uac_port" -key contact_port "$uac_port" -t u1 -nostdin -buff_size 4194304 -trace_stat -stf "$work/stat.csv" -fd 3600 \
 		-trace_err -error_file "$work/sipp.err" -default_behaviors all,-bye "$@" >"$work/sipp.out" 2>&1 || rc=$?; } 2>"$work/time"
 	return $rc
 }

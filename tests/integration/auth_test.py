@@ -12,7 +12,6 @@ Usage: auth_test.py MOONSIP REPO_DIR PORT_OFFSET"""
 import os
 import re
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,8 +57,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="moonsip-auth-") as work:
         db = os.path.join(work, "auth.db")
         for user, pw in (("alice", "wonder land"), ("bob", "builder")):
-            subprocess.run([binary, "user", "add", f"{user}@{REALM}", "--password", pw, "--db", db],
-                           check=True, timeout=10)
+            h.user_add(binary, db, f"{user}@{REALM}", pw)
         uri = f"sip:{HOST}:{port}"
 
         def body(srv):
@@ -101,7 +99,7 @@ def main():
             log = srv.log()
             if "auth: alice from 127.0.0.1:" not in log or "wrong password" not in log:
                 h.fail("failures should be logged with the user and source address:\n" + log[-2000:])
-            loc = subprocess.run([binary, "location", "--db", db], capture_output=True, text=True, timeout=10).stdout
+            loc = h.location(binary, db)
             if f"sip:alice@{REALM}\tsip:alice@{HOST}:{port + 1}" not in loc:
                 h.fail("alice's binding is not in the file:\n" + loc)
 

@@ -10,7 +10,6 @@ phone sees the INVITE without alice's credentials (auth.consume) and with
 the proxy's Record-Route.
 Usage: default_calls_test.py MOONSIP REPO_DIR PORT_OFFSET"""
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -19,11 +18,6 @@ import proxy_peers as pp
 
 HOST = "127.0.0.1"
 USERS = {"alice": "w0nder-land", "bob": "can.we.fix.it"}  # SIPp takes no spaces
-
-
-def location(binary, db):
-    r = subprocess.run([binary, "location", "--db", db], capture_output=True, text=True, timeout=10)
-    return r.stdout
 
 
 def injection(work, user):
@@ -48,16 +42,16 @@ def call(binary, repo, port, transport, work):
     bob_phone, bob_reg, alice_phone, alice_reg = port + 1, port + 2, port + 3, port + 4
     db = os.path.join(work, f"{transport}.db")
     for user, pw in USERS.items():
-        subprocess.run([binary, "user", "add", f"{user}@{HOST}", "--password", pw, "--db", db],
-                       check=True, timeout=10, capture_output=True)
+        h.user_add(binary, db, f"{user}@{HOST}", pw)
     alice, bob = injection(work, "alice"), injection(work, "bob")
     script = os.path.join(repo, "scripts", "default.lua")
 
     def body(srv):
-        registered(proxy, "reg-auth-contact.xml", bob_reg, ["-inf", bob, "-key", "contact_port", str(bob_phone)],
+        registered(proxy, "reg-auth.xml", bob_reg, ["-inf", bob, "-key", "contact_port", str(bob_phone)],
                    transport, "bob")
-        registered(proxy, "reg-auth.xml", alice_reg, ["-inf", alice], transport, "alice")
-        loc = location(binary, db)
+        registered(proxy, "reg-auth.xml", alice_reg, ["-inf", alice, "-key", "contact_port", str(alice_reg)],
+                   transport, "alice")
+        loc = h.location(binary, db)
         for user, p in (("bob", bob_phone), ("alice", alice_reg)):
             want = f"sip:{user}@{HOST}\tsip:{user}@{HOST}:{p};transport={transport.upper()}\t"
             if want not in loc:

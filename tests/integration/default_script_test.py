@@ -18,7 +18,6 @@ SHA-256 included).
 Usage: default_script_test.py MOONSIP SOURCE_DIR PORT_OFFSET"""
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -142,16 +141,14 @@ def main():
     with tempfile.TemporaryDirectory(prefix="moonsip-default-") as work:
         db = os.path.join(work, "moonsip.db")
         for user, pw in PASSWORDS.items():
-            subprocess.run([binary, "user", "add", f"{user}@{HOST}", "--password", pw, "--db", db],
-                           check=True, timeout=10, capture_output=True)
+            h.user_add(binary, db, f"{user}@{HOST}", pw)
 
         def body(srv):
             for t in ("udp", "tcp"):
                 registrations(t, port)
                 new_requests(t, port, dead)
                 print(f"default.lua over {t}: ok")
-            loc = subprocess.run([binary, "location", "--db", db], capture_output=True, text=True,
-                                 timeout=10).stdout
+            loc = h.location(binary, db)
             for t in ("udp", "tcp"):
                 if f"sip:alice@{HOST}\tsip:caller@{HOST}:{port};transport={t}\t" not in loc:
                     h.fail(f"alice's {t} binding is not in the file:\n{loc}")

@@ -137,6 +137,22 @@ def serving(binary, listens, body, log_level="info", extra=()):
     srv.stop()
 
 
+def location(binary, db):
+    """`moonsip location --db DB`: the bindings in the file, a line each."""
+    p = subprocess.run([binary, "location", "--db", db], capture_output=True, text=True, timeout=10)
+    if p.returncode != 0:
+        fail(f"moonsip location exited {p.returncode}: {p.stderr}")
+    return p.stdout
+
+
+def user_add(binary, db, who, password):
+    """`moonsip user add USER@REALM --password P --db DB`."""
+    p = subprocess.run([binary, "user", "add", who, "--password", password, "--db", db],
+                       capture_output=True, text=True, timeout=10)
+    if p.returncode != 0:
+        fail(f"moonsip user add {who} exited {p.returncode}: {p.stderr}")
+
+
 def parse_listen(spec):
     m = re.fullmatch(r"(udp|tcp|tls):\[?([^\]]*?)\]?:(\d+)", spec)
     return m.group(1), m.group(2), int(m.group(3))

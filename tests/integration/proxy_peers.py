@@ -306,6 +306,12 @@ def _args(peer, side_dir, transport, calls, timeout, host, behaviors):
     return a + peer.args
 
 
+def _uac_args(proxy, peer, work, t, calls, rate, limit, timeout, host, behaviors):
+    """A UAC's command line: SIPp against proxy=(host, port) at `rate`."""
+    return ([_sipp(), f"{proxy[0]}:{proxy[1]}", "-s", peer.service, "-r", str(rate), "-l", str(limit)]
+            + _args(peer, work, t, calls, int(timeout), host, behaviors))
+
+
 def _read(path):
     try:
         with open(path, errors="replace") as f:
@@ -410,9 +416,8 @@ def run_calls(proxy, uac, uas, transport="udp", calls=1, rate=10, limit=None, ti
         d = os.path.join(work, f"uac-{uac.name}")
         os.makedirs(d, exist_ok=True)
         uac.calls = uac.calls if uac.calls is not None else calls
-        args = [sipp, f"{proxy[0]}:{proxy[1]}", "-s", uac.service, "-r", str(rate),
-                "-l", str(limit or max(1, min(uac.calls, rate)))]
-        args += _args(uac, d, t, uac.calls, int(timeout), host, behaviors)
+        args = _uac_args(proxy, uac, d, t, uac.calls, rate, limit or max(1, min(uac.calls, rate)), timeout,
+                         host, behaviors)
         uac_side = Side(uac, "uac")
         with open(os.path.join(d, "output.txt"), "w") as out:
             try:
@@ -466,9 +471,8 @@ class Client:
         if not h.port_free(self.host, self.peer.port):
             h.fail(f"port {self.host}:{self.peer.port} is already in use (pick other ports)")
         self.peer.calls = self.calls
-        args = [_sipp(), f"{self.proxy[0]}:{self.proxy[1]}", "-s", self.peer.service, "-r", str(self.rate),
-                "-l", str(self.limit)]
-        args += _args(self.peer, self.work, self.t, self.calls, int(self.timeout), self.host, "all,-bye")
+        args = _uac_args(self.proxy, self.peer, self.work, self.t, self.calls, self.rate, self.limit, self.timeout,
+                         self.host, "all,-bye")
         with open(os.path.join(self.work, "output.txt"), "w") as out:
             self.proc = subprocess.Popen(args, cwd=self.work, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT)

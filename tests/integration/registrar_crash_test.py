@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,13 +27,11 @@ KILL_AFTER = 150  # acknowledged registrations before the kill
 
 
 def add_users(binary, db, work):
-    subprocess.run([binary, "user", "add", f"idle@{HOST}", "--password", "never-registers", "--db", db],
-                   check=True, timeout=10, capture_output=True)
+    h.user_add(binary, db, f"idle@{HOST}", "never-registers")
     lines = ["SEQUENTIAL"]
     for i in range(USERS):
         user, pw = f"u{i:03d}", f"pw-{i:03d}"
-        subprocess.run([binary, "user", "add", f"{user}@{HOST}", "--password", pw, "--db", db],
-                       check=True, timeout=10, capture_output=True)
+        h.user_add(binary, db, f"{user}@{HOST}", pw)
         lines.append(f"{user};[authentication username={user} password={pw}]")
     path = os.path.join(work, "users.csv")
     with open(path, "w") as f:
@@ -56,7 +53,7 @@ def acknowledged(log):
 
 def stored(binary, db):
     """user -> the call number of the REGISTER its binding came from."""
-    out = subprocess.run([binary, "location", "--db", db], capture_output=True, text=True, timeout=10).stdout
+    out = h.location(binary, db)
     found = {}
     for line in out.splitlines():
         m = re.match(r"sip:(\S+)@" + re.escape(HOST) + r"\t.*\tcall-id=(\S+)\t", line)
@@ -68,7 +65,8 @@ def stored(binary, db):
 def load_and_kill(binary, script, db, csv, port):
     srv = h.Server(binary, [f"udp:{HOST}:{port}"], extra=["--db", db, script]).start()
     try:
-        peer = pp.Peer("reg-auth.xml", port + 1, ["-inf", csv, "-recv_timeout", "1000", "-nr"])
+        peer = pp.Peer("reg-auth.xml", port + 1,
+                       ["-inf", csv, "-key", "contact_port", str(port + 1), "-recv_timeout", "1000", "-nr"])
         calls = RATE * 5
         with pp.Client((HOST, port), peer, calls=calls, rate=RATE, limit=RATE, timeout=20) as c:
             deadline = time.monotonic() + 10

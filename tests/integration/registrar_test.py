@@ -12,7 +12,6 @@ import re
 import signal
 import sqlite3
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,13 +34,6 @@ def register(sock, port, user, contact_port, expires, via_port=None, call_id=Non
            f"User-Agent: registrar-test\r\nContent-Length: 0\r\n\r\n").encode()
     sock.sendto(msg, (HOST, port))
     return h.final_response(sock)
-
-
-def location(binary, db):
-    p = subprocess.run([binary, "location", "--db", db], capture_output=True, text=True, timeout=10)
-    if p.returncode != 0:
-        h.fail(f"moonsip location exited {p.returncode}: {p.stderr}")
-    return p.stdout
 
 
 def invite_for(sock, port, user):
@@ -88,7 +80,7 @@ def main():
             a = register(nat_src, port, "bob", port + 5, 300, via_port=port + 5)
             if h.status_of(a) != 200:
                 h.fail(f"bob's REGISTER: {a!r}")
-            loc = location(binary, db)
+            loc = h.location(binary, db)
             if f"sip:alice@127.0.0.1\tsip:alice@127.0.0.1:{port + 2}" not in loc:
                 h.fail("moonsip location does not show alice's binding:\n" + loc)
 
@@ -124,7 +116,7 @@ def main():
             srv.proc.wait(timeout=5)
         finally:
             srv.kill()
-        loc = location(binary, db)
+        loc = h.location(binary, db)
         missing = [u for u in users if f"sip:{u}@127.0.0.1\t" not in loc]
         if missing:
             h.fail(f"bindings answered 200 but lost to kill -9: {missing}")
