@@ -54,6 +54,8 @@ struct ms_lua_host {
 	struct ms_registrar *reg;    /* opened on first use (api_registrar.c) */
 	struct ms__auth *auth;       /* nonce-counts and failures (api_auth.c) */
 	ev_timer commit;             /* the registrar's commit, at the end of a window */
+	ev_prepare commit_idle;      /* or at the end of this turn, after a quiet window */
+	ev_tstamp last_commit;       /* the loop time of the last one */
 	ev_timer sweep;              /* removes expired bindings from the file */
 	struct ms_lua_call **saving; /* REGISTERs waiting for that commit */
 	unsigned nsaving, capsaving;

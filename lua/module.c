@@ -551,17 +551,35 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ONE);
 }
 
+/* Before the loop would wait: the last handler may have ended in a
+ * prepare watcher of the host's (the registrar's commit at the end of a
+ * turn), and then nothing would wake the loop again. At the lowest
+ * priority, this one runs after those. */
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct test *t = w->data;
+	(void)revents;
+	if (!ms_lua_host_running(t->h))
+		ev_break(loop, EVBREAK_ONE);
+}
+
 /* Runs the loop until no handler is left, or the time is up. */
 static bool run(struct test *t, double timeout)
 {
 	ev_timer to;
+	ev_prepare idle;
 	ev_now_update(t->loop);
 	ev_timer_init(&to, on_timeout, timeout, 0);
 	to.data = t;
 	t->timed_out = false;
 	ev_timer_start(t->loop, &to);
+	ev_prepare_init(&idle, on_prepare);
+	ev_set_priority(&idle, EV_MINPRI);
+	idle.data = t;
+	ev_prepare_start(t->loop, &idle);
 	while (ms_lua_host_running(t->h) && !t->timed_out)
 		ev_run(t->loop, EVRUN_ONCE);
+	ev_prepare_stop(t->loop, &idle);
 	ev_timer_stop(t->loop, &to);
 	return !t->timed_out;
 }

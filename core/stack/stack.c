@@ -86,7 +86,11 @@ int ms_stack_new(struct ms_stack **out, const struct ms_stack_config *cfg)
 	s->cfg = *cfg;
 	defaults(&s->cfg);
 	make_tag(s);
-	ms__txn_ev_clock(&s->env, cfg->loop);
+	rc = ms__txn_ev_clock(&s->env, cfg->loop);
+	if (rc) {
+		ms__free(s);
+		return rc;
+	}
 	s->env.transport = s;
 	s->env.send = ms__stack_send;
 	s->env.reliable = ms__stack_reliable;
@@ -96,6 +100,7 @@ int ms_stack_new(struct ms_stack **out, const struct ms_stack_config *cfg)
 	rc = ms_txn_layer_new(&s->txn, &s->env, &tc);
 	if (rc) {
 		ms_log(&s->cfg.log, MS_LOG_ERROR, "stack: transaction layer: %s", ms_strerror(rc));
+		ms__txn_ev_clock_free(&s->env);
 		ms__free(s);
 		return rc;
 	}
@@ -176,6 +181,7 @@ void ms_stack_free(struct ms_stack *s)
 	if (!s)
 		return;
 	ms_txn_layer_free(s->txn);
+	ms__txn_ev_clock_free(&s->env);
 	for (unsigned i = 0; i < s->nls; i++)
 		ms__stack_close(&s->ls[i]);
 	ms__stack_tls_free(s);

@@ -11,13 +11,12 @@
 
 #include "moonsip/txn.h"
 
-/* Room for the timer service's watcher inside each timer: an ev_timer is
- * 48 bytes on 64-bit targets (txn_ev.c checks it fits). */
+/* Room for the timer service's state inside each timer: an ev_timer is
+ * 48 bytes on 64-bit targets (txn_ev.c checks that what it keeps fits). */
 #define MS__TXN_TIMER_IMPL 64
 
 /* A one-shot timer embedded in its transaction: starting one allocates
- * nothing, and a service keeps its own state in 'impl' (libev keeps its
- * timers in a heap: O(log n) per start, stop and expiry). */
+ * nothing, and a service keeps its own state in 'impl'. */
 struct ms_txn_timer {
 	/* Called by the service when the timer expires; set by the layer
 	 * before timer_init. */
@@ -53,7 +52,11 @@ struct ms_txn_env {
 };
 
 struct ev_loop;
-/* Fills the timer service of 'env' with libev timers on 'loop'. */
-void ms__txn_ev_clock(struct ms_txn_env *env, struct ev_loop *loop);
+/* Fills the timer service of 'env' with timers on 'loop' (0, or MS_ENOMEM);
+ * ms__txn_ev_clock_free releases it once no timer of it is armed (after
+ * the layer that used it is freed). Timers of a second and more may fire
+ * up to 1/64 of their duration late (at most 500 ms), never early. */
+int ms__txn_ev_clock(struct ms_txn_env *env, struct ev_loop *loop);
+void ms__txn_ev_clock_free(struct ms_txn_env *env);
 
 #endif

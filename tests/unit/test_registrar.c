@@ -299,6 +299,8 @@ TEST(registrar_migrates_a_version_1_file)
 			 "INSERT INTO bindings (aor, contact, call_id, cseq, q, expires, received)"
 			 " VALUES ('sip:alice@example.com', 'sip:alice@192.0.2.9', 'old', 7, 500, 4100000000,"
 			 " 'udp:192.0.2.9:5060');"
+			 "INSERT INTO bindings (aor, contact, expires) VALUES ('sip:bob@example.com',"
+			 " 'sip:bob@192.0.2.8', 1000);"
 			 "INSERT INTO users VALUES ('alice', 'example.com', 'aa', 'bb');"
 			 "PRAGMA user_version = 1;";
 	ASSERT_INT(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
@@ -320,7 +322,13 @@ TEST(registrar_migrates_a_version_1_file)
 	sqlite3_stmt *st;
 	ASSERT_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	ASSERT_INT(sqlite3_step(st), SQLITE_ROW);
-	ASSERT_INT(sqlite3_column_int(st, 0), 2);
+	ASSERT_INT(sqlite3_column_int(st, 0), 3);
+	sqlite3_finalize(st);
+	/* version 3 has no expiry index */
+	ASSERT_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+				      " name = 'bindings_expires'", -1, &st, NULL), SQLITE_OK);
+	ASSERT_INT(sqlite3_step(st), SQLITE_ROW);
+	ASSERT_INT(sqlite3_column_int(st, 0), 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	teardown(&f);

@@ -449,7 +449,7 @@ TEST(txn_ev_timers)
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	ASSERT(loop);
 	fake_init(&f);
-	ms__txn_ev_clock(&f.env, loop);
+	ASSERT_INT(ms__txn_ev_clock(&f.env, loop), 0);
 	struct ms_txn_config cfg = { .t1 = 2, .t2 = 8, .t4 = 10, .request_cb = stu_request_cb, .arg = &s };
 	ASSERT_INT(ms_txn_layer_new(&l, &f.env, &cfg), 0);
 	peer_v4(&dst, MS_PROTO_UDP, "192.0.2.40", 5060);
@@ -480,6 +480,71 @@ TEST(txn_ev_timers)
 	ev_run(loop, 0);
 	ASSERT_INT(c.status[0], 503);
 	ms_txn_layer_free(l);
+	ms__txn_ev_clock_free(&f.env);
 	fake_free(&f);
+	ev_loop_destroy(loop);
+}
+
+/* Long timers go into lanes: none fires early, each fires within its
+ * slack (1/64 of 1 s here, plus what a busy machine adds), a stopped one
+ * never, one restarted from its own callback again, and a lane left empty
+ * does not keep the loop running. */
+struct lane_probe {
+	struct ms_txn_timer t;
+	struct ms_txn_env *env;
+	double started, fired;
+	int n, restart;
+};
+
+static void lane_probe_fire(struct ms_txn_timer *t)
+{
+	struct lane_probe *p = (struct lane_probe *)(void *)t;
+	p->n++;
+	p->fired = ev_time();
+	if (p->restart-- > 0) {
+		p->started = p->fired;
+		p->env->timer_start(p->env->clock, t, 1000);
+	}
+}
+
+TEST(txn_ev_lanes)
+{
+	struct ms_txn_env env = { 0 };
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	ASSERT(loop);
+	ASSERT_INT(ms__txn_ev_clock(&env, loop), 0);
+	struct lane_probe p[4];
+	memset(p, 0, sizeof p);
+	for (int i = 0; i < 4; i++) {
+		p[i].t.fire = lane_probe_fire;
+		p[i].env = &env;
+		env.timer_init(env.clock, &p[i].t);
+	}
+	p[2].restart = 1;
+	for (int i = 0; i < 4; i++) {
+		p[i].started = ev_time();
+		env.timer_start(env.clock, &p[i].t, i == 3 ? 1500 : 1000);
+	}
+	env.timer_stop(env.clock, &p[1].t);
+	ev_run(loop, 0);
+	ASSERT_INT(p[0].n, 1);
+	ASSERT_INT(p[1].n, 0);
+	ASSERT_INT(p[2].n, 2);
+	ASSERT_INT(p[3].n, 1);
+	for (int i = 0; i < 4; i++) {
+		if (i == 1)
+			continue;
+		double late = p[i].fired - p[i].started - (i == 3 ? 1.5 : 1.0);
+		if (late < 0 || late > 0.3)
+			ms_test_fail(__FILE__, __LINE__, "timer %d fired %.3f s off its time", i, late);
+	}
+	/* Armed and stopped again: the loop has nothing left to wait for. */
+	env.timer_start(env.clock, &p[0].t, 30000);
+	env.timer_stop(env.clock, &p[0].t);
+	double t0 = ev_time();
+	ev_run(loop, 0);
+	ASSERT(ev_time() - t0 < 1.0);
+	ASSERT_INT(p[0].n, 1);
+	ms__txn_ev_clock_free(&env);
 	ev_loop_destroy(loop);
 }
