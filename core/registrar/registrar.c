@@ -48,6 +48,7 @@ void ms_registrar_close(struct ms_registrar *r)
 	if (r->db)
 		ms__reg_store_commit(r);
 	ms__reg_store_close(r);
+	ms__reg_users_clear(r);
 	ms__reg_map_free(r);
 	ms__free(r->scratch);
 	ms__free(r);

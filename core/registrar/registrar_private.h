@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "moonsip/digest.h"
 #include "moonsip/registrar.h"
 
 /* A binding and its strings, in one block. */
@@ -27,7 +28,13 @@ struct ms_registrar {
 	/* Prepared once: a REGISTER's statements are parsed at open, not per
 	 * request (the transaction control ones included). */
 	sqlite3_stmt *upsert, *del, *begin, *commit, *savepoint, *rollback_to, *release;
-	sqlite3_stmt *ha1[2]; /* users: MD5, SHA-256 */
+	sqlite3_stmt *ha1;          /* a user's HA1s: MD5, SHA-256 */
+	sqlite3_stmt *data_version; /* changes when another connection commits */
+	/* user_cache.c: the users read so far, and whether they may be stale */
+	struct ms__user_entry **users;
+	size_t ucap, nusers;
+	int64_t users_version;
+	uint64_t users_checked; /* monotonic ns */
 	bool in_txn;
 	unsigned pending;
 	uint64_t key[2]; /* the map's hash key */
@@ -59,6 +66,10 @@ int ms__reg_store_load(struct ms_registrar *r, int64_t now);
 int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b);
 int ms__reg_store_del(struct ms_registrar *r, const struct ms_binding *b);
 int ms__reg_store_commit(struct ms_registrar *r);
+/* user_cache.c. check: drops the cache when another connection committed
+ * since the last check (cheap inside an open transaction). */
+void ms__reg_users_check(struct ms_registrar *r);
+void ms__reg_users_clear(struct ms_registrar *r);
 /* One request's changes: all kept, or all rolled back. */
 int ms__reg_store_savepoint(struct ms_registrar *r);
 void ms__reg_store_release(struct ms_registrar *r, bool keep);

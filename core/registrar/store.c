@@ -110,8 +110,8 @@ static int prepare(struct ms_registrar *r)
 		{ &r->savepoint, "SAVEPOINT reg" },
 		{ &r->rollback_to, "ROLLBACK TO reg" },
 		{ &r->release, "RELEASE reg" },
-		{ &r->ha1[0], "SELECT ha1_md5 FROM users WHERE username = ?1 AND realm = ?2" },
-		{ &r->ha1[1], "SELECT ha1_sha256 FROM users WHERE username = ?1 AND realm = ?2" },
+		{ &r->ha1, "SELECT ha1_md5, ha1_sha256 FROM users WHERE username = ?1 AND realm = ?2" },
+		{ &r->data_version, "PRAGMA data_version" },
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (sqlite3_prepare_v2(r->db, all[i].sql, -1, all[i].st, NULL) != SQLITE_OK)
@@ -145,8 +145,8 @@ int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen)
 
 void ms__reg_store_close(struct ms_registrar *r)
 {
-	sqlite3_stmt *all[] = { r->upsert,      r->del,     r->begin,  r->commit, r->savepoint,
-				r->rollback_to, r->release, r->ha1[0], r->ha1[1] };
+	sqlite3_stmt *all[] = { r->upsert,      r->del,     r->begin, r->commit,      r->savepoint,
+				r->rollback_to, r->release, r->ha1,   r->data_version };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]); /* NULL is ignored */
 	sqlite3_close(r->db);
@@ -195,8 +195,9 @@ int ms__reg_store_load(struct ms_registrar *r, int64_t now)
 	sqlite3_finalize(st);
 	/* What expired while the server was down is not in memory, so no
 	 * sweep would find it: it goes now. */
-	if (rc == 0 && sqlite3_prepare_v2(r->db, "DELETE FROM bindings WHERE expires <= ?1", -1, &st,
-					  NULL) == SQLITE_OK) {
+	if (rc == 0 &&
+	    sqlite3_prepare_v2(r->db, "DELETE FROM bindings WHERE expires <= ?1", -1, &st, NULL) ==
+		    SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, now);
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : MS_EPROTO;
 		sqlite3_finalize(st);
@@ -276,6 +277,7 @@ int ms__reg_store_commit(struct ms_registrar *r)
 {
 	if (!r->in_txn)
 		return 0;
+	ms__reg_users_check(r);
 	if (run(r->commit))
 		return MS_EPROTO;
 	r->in_txn = false;

@@ -42,6 +42,7 @@ int ms_registrar_user_set(struct ms_registrar *r, struct ms_str user, struct ms_
 	sqlite3_bind_text(st, 3, md5, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
 	rc = step_done(st);
+	ms__reg_users_clear(r);
 	return rc ? rc : ms_registrar_commit(r);
 }
 
@@ -56,24 +57,8 @@ int ms_registrar_user_del(struct ms_registrar *r, struct ms_str user, struct ms_
 	int rc = step_done(st);
 	if (rc == 0)
 		rc = sqlite3_changes(r->db) > 0 ? 0 : MS_ENOENT;
+	ms__reg_users_clear(r);
 	return rc ? rc : ms_registrar_commit(r);
-}
-
-int ms_registrar_user_ha1(struct ms_registrar *r, struct ms_str user, struct ms_str realm, bool sha256,
-			  char out[MS_DIGEST_HEX_SIZE])
-{
-	sqlite3_stmt *st = r->ha1[sha256];
-	bind_str(st, 1, user);
-	bind_str(st, 2, realm);
-	int rc = MS_ENOENT, s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		snprintf(out, MS_DIGEST_HEX_SIZE, "%s", (const char *)sqlite3_column_text(st, 0));
-		rc = 0;
-	} else if (s != SQLITE_DONE) {
-		rc = MS_EPROTO;
-	}
-	sqlite3_reset(st);
-	return rc;
 }
 
 void ms_registrar_user_each(struct ms_registrar *r,

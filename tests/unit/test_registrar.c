@@ -273,6 +273,41 @@ TEST(registrar_users_and_secret)
 	teardown(&f);
 }
 
+/* Another process's changes to the users (moonsip user add|del while the
+ * server runs) count at the server's next commit, or within about a second
+ * without one: the HA1s are cached, and so is "no such user". */
+static void other_connection(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	ASSERT_INT(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 2000);
+	ASSERT_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+TEST(registrar_users_changed_by_another_process)
+{
+	struct fx f;
+	setup(&f, NULL);
+	char ha1[65];
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("bob"), MS_STR("example.com"), false, ha1), MS_ENOENT);
+	other_connection(f.path, "INSERT INTO users VALUES ('bob', 'example.com', 'b5', 'b256')");
+	/* cached as no user until something tells the cache otherwise */
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("bob"), MS_STR("example.com"), false, ha1), MS_ENOENT);
+	ASSERT_INT(reg(&f, "u1", 1, "Contact: <sip:alice@192.0.2.1>\r\n").status, 200);
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("bob"), MS_STR("example.com"), true, ha1), 0);
+	ASSERT(!strcmp(ha1, "b256"));
+	other_connection(f.path, "UPDATE users SET ha1_md5 = 'new5' WHERE username = 'bob'");
+	usleep(1100 * 1000); /* no commit of ours: the check after a second */
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("bob"), MS_STR("example.com"), false, ha1), 0);
+	ASSERT(!strcmp(ha1, "new5"));
+	other_connection(f.path, "DELETE FROM users WHERE username = 'bob'");
+	usleep(1100 * 1000);
+	ASSERT_INT(ms_registrar_user_ha1(f.r, MS_STR("bob"), MS_STR("example.com"), false, ha1), MS_ENOENT);
+	teardown(&f);
+}
+
 /* A file of schema version 1 (rowid bindings) is brought to the current
  * version at open, its bindings and users kept. */
 TEST(registrar_migrates_a_version_1_file)
@@ -325,8 +360,11 @@ TEST(registrar_migrates_a_version_1_file)
 	ASSERT_INT(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	/* version 3 has no expiry index */
-	ASSERT_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
-				      " name = 'bindings_expires'", -1, &st, NULL), SQLITE_OK);
+	ASSERT_INT(sqlite3_prepare_v2(db,
+				      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+				      " name = 'bindings_expires'",
+				      -1, &st, NULL),
+		   SQLITE_OK);
 	ASSERT_INT(sqlite3_step(st), SQLITE_ROW);
 	ASSERT_INT(sqlite3_column_int(st, 0), 0);
 	sqlite3_finalize(st);
