@@ -56,21 +56,30 @@ int ms_buf_addz(struct ms_buf *b, const char *z)
 	return ms_buf_add(b, z, strlen(z));
 }
 
+/* Formats once into the room there is (64 bytes at least), and a second
+ * time only when that was too little: measuring first would format every
+ * time twice. */
 int ms_buf_printf(struct ms_buf *b, const char *fmt, ...)
 {
+	int rc = ms_buf_reserve(b, 64);
+	if (rc)
+		return rc;
+	size_t room = b->cap - b->len;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return MS_EINVAL;
-	/* +1 for the NUL vsnprintf writes; it is not counted in len. */
-	int rc = ms_buf_reserve(b, (size_t)n + 1);
-	if (rc)
-		return rc;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		/* +1 for the NUL vsnprintf writes; it is not counted in len. */
+		rc = ms_buf_reserve(b, (size_t)n + 1);
+		if (rc)
+			return rc;
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }

@@ -59,6 +59,34 @@ socklen_t ms_addr_len(const struct sockaddr_storage *a)
 	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
+/* Decimal digits of v (< 100000) at out; their count. By hand: glibc's
+ * inet_ntop and printf cost more than the rest of a Via's received. */
+static int uint_into(unsigned v, char *out)
+{
+	char d[8];
+	int n = 0;
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 8);
+	for (int i = 0; i < n; i++)
+		out[i] = d[n - 1 - i];
+	return n;
+}
+
+/* "192.0.2.1", NUL-terminated: 16 bytes at most. */
+static int v4_into(const struct in_addr *in, char *out)
+{
+	const unsigned char *b = (const unsigned char *)&in->s_addr;
+	int n = 0;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			out[n++] = '.';
+		n += uint_into(b[i], out + n);
+	}
+	out[n] = 0;
+	return n;
+}
+
 /* "[2001:db8::1]" at most: INET6_ADDRSTRLEN plus the brackets. */
 static int host_into(const struct sockaddr_storage *a, char *out, size_t size)
 {
@@ -67,10 +95,8 @@ static int host_into(const struct sockaddr_storage *a, char *out, size_t size)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof ip);
 		return snprintf(out, size, "[%s]", ip);
 	}
-	if (a->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof ip);
-		return snprintf(out, size, "%s", ip);
-	}
+	if (a->ss_family == AF_INET && size >= INET_ADDRSTRLEN)
+		return v4_into(&((const struct sockaddr_in *)a)->sin_addr, out);
 	return snprintf(out, size, "(none)");
 }
 
@@ -83,8 +109,11 @@ const char *ms_addr_host(const struct sockaddr_storage *a, char out[MS_ADDR_STRL
 const char *ms_addr_format(const struct sockaddr_storage *a, char out[MS_ADDR_STRLEN])
 {
 	int n = host_into(a, out, MS_ADDR_STRLEN);
-	if (n > 0 && n < MS_ADDR_STRLEN)
-		snprintf(out + n, MS_ADDR_STRLEN - (size_t)n, ":%u", (unsigned)ms_addr_port(a));
+	if (n > 0 && n + 7 <= MS_ADDR_STRLEN) { /* ":65535" and the NUL */
+		out[n++] = ':';
+		n += uint_into(ms_addr_port(a), out + n);
+		out[n] = 0;
+	}
 	return out;
 }
 

@@ -1,4 +1,5 @@
 #include <netinet/in.h>
+#include <string.h>
 
 #include "moonsip/addr.h"
 #include "test.h"
@@ -62,4 +63,31 @@ TEST(addr_set_compare_print)
 	ASSERT_INT(ms_addr_set(&a, MS_STR("[]"), 1), MS_EINVAL);
 	ASSERT_INT(ms_addr_set(&a, MS_STR("1.2.3.4.5"), 1), MS_EINVAL);
 	ASSERT(!strcmp(ms_proto_name(MS_PROTO_TLS), "TLS"));
+}
+
+/* IPv4 and ports are printed by hand: every digit count, both ends. */
+TEST(addr_format_v4)
+{
+	static const struct {
+		const char *host;
+		uint16_t port;
+		const char *want;
+	} cases[] = {
+		{ "0.0.0.0", 0, "0.0.0.0:0" },
+		{ "255.255.255.255", 65535, "255.255.255.255:65535" },
+		{ "10.20.100.9", 5060, "10.20.100.9:5060" },
+		{ "192.0.2.1", 10, "192.0.2.1:10" },
+		{ "1.2.3.4", 100, "1.2.3.4:100" },
+		{ "127.0.0.1", 9999, "127.0.0.1:9999" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sockaddr_storage a;
+		char out[MS_ADDR_STRLEN];
+		ASSERT_INT(ms_addr_set(&a, (struct ms_str){ cases[i].host, strlen(cases[i].host) },
+				       cases[i].port),
+			   0);
+		if (strcmp(ms_addr_format(&a, out), cases[i].want))
+			ms_test_fail(__FILE__, __LINE__, "%s: %s", cases[i].want, out);
+		ASSERT(!strcmp(ms_addr_host(&a, out), cases[i].host));
+	}
 }

@@ -65,3 +65,22 @@ TEST(error_names)
 	ASSERT(!strcmp(ms_strerror(-ECONNREFUSED), strerror(ECONNREFUSED)));
 	ASSERT(ms_version()[0] >= '0' && ms_version()[0] <= '9');
 }
+
+/* ms_buf_printf formats into the room there is, and again when it is too
+ * little: short and long values both come out whole. */
+TEST(buf_printf_grows)
+{
+	struct ms_buf b;
+	ms_buf_init(&b);
+	char big[3000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	ASSERT_INT(ms_buf_printf(&b, "%s=%d;", "a", 1), 0);
+	ASSERT_INT(ms_buf_printf(&b, "%s", big), 0);
+	ASSERT_INT(ms_buf_printf(&b, ";%u", 42u), 0);
+	ASSERT_INT(b.len, 4 + sizeof big - 1 + 3);
+	ASSERT(!memcmp(b.data, "a=1;xxx", 7));
+	ASSERT(!memcmp(b.data + b.len - 4, "x;42", 4));
+	ASSERT_INT(b.data[b.len], 0);
+	ms_buf_free(&b);
+}
