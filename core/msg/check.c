@@ -67,11 +67,37 @@ int ms_hdr_validate(enum ms_hdr_type type, struct ms_str value, const char **why
 	}
 }
 
+/* The first header of a type the message keeps a parsed view of is checked
+ * by parsing it into that view: the request's handler reads it next, and
+ * would otherwise parse it a second time. 1: checked, 0: not such a
+ * header, negative: bad (the error is recorded). */
+static int check_cached(struct ms_msg *m, enum ms_hdr_type t)
+{
+	uint32_t u;
+	bool ok;
+	switch (t) {
+	case MS_HDR_VIA: ok = ms_msg_via(m) != NULL; break;
+	case MS_HDR_FROM: ok = ms_msg_from(m) != NULL; break;
+	case MS_HDR_TO: ok = ms_msg_to(m) != NULL; break;
+	case MS_HDR_CSEQ: ok = ms_msg_cseq(m) != NULL; break;
+	case MS_HDR_CALL_ID: ok = ms_msg_call_id(m) != NULL; break;
+	case MS_HDR_CONTACT: ok = ms_msg_contact(m) != NULL; break;
+	case MS_HDR_MAX_FORWARDS: ok = ms_msg_max_forwards(m, &u) == 0; break;
+	case MS_HDR_EXPIRES: ok = ms_msg_expires(m, &u) == 0; break;
+	default: return 0;
+	}
+	return ok ? 1 : MS_EBADMSG;
+}
+
 static int check_typed(struct ms_msg *m)
 {
 	for (unsigned i = 0; i < m->nhdrs; i++) {
+		enum ms_hdr_type t = (enum ms_hdr_type)m->hdrs[i].type;
+		int rc = m->first[t] == i + 1 ? check_cached(m, t) : 0;
+		if (rc < 0)
+			return rc;
 		const char *why;
-		if (ms_hdr_validate((enum ms_hdr_type)m->hdrs[i].type, m->hdrs[i].value, &why) < 0)
+		if (rc == 0 && ms_hdr_validate(t, m->hdrs[i].value, &why) < 0)
 			return ms__msg_fail_hdr(m, &m->hdrs[i], why);
 	}
 	return 0;
