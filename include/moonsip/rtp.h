@@ -1,0 +1,171 @@
+/* moonsip: an RTP relay (media anchoring) on the caller's libev loop.
+ *
+ * Three objects:
+ *  - a port pool hands out pairs of bound, non-blocking UDP sockets on one
+ *    local address: RTP on an even port p, RTCP on p + 1, from a range;
+ *  - a relay holds the loop, borrows a pool, and owns the receive and send
+ *    batches every session on it shares (nothing is allocated per packet);
+ *  - a session joins two legs, A and B, each with its own port pair. What
+ *    arrives on leg A's RTP socket leaves from leg B's RTP socket to B's
+ *    peer, and the other way round; RTCP likewise on the p + 1 sockets.
+ *
+ *	ms_rtp_pool_new(&pool, &local, 30000, 39999);
+ *	ms_rtp_relay_new(&relay, loop, pool);
+ *	ms_rtp_session_new(&s, relay, &(struct ms_rtp_session_config){ .timeout = 60, .timeout_cb = on_idle
+ *}); ms_rtp_session_set_peer(s, MS_RTP_LEG_A, &caller_media, NULL);
+ *	... offer ms_rtp_session_port(s, MS_RTP_LEG_B) to the callee, and leg A's port to the caller.
+ *
+ * Leg X's peer is the endpoint on X's side: it sends to leg X's ports and
+ * receives from them.
+ *
+ * Symmetric latching. A leg's peer starts as what signalling said (it may
+ * be a private address behind a NAT, or not known yet) and is learned from
+ * the source of the first packet that arrives on that leg's socket; RTP and
+ * RTCP latch separately. After that, a packet from another source address
+ * moves the latch only if it carries the SSRC of the last packet from the
+ * latched source (for RTCP: the sender SSRC of the first packet of the
+ * compound); any other packet from a foreign source is counted as rejected
+ * and dropped. The first packet wins: whoever sends first to a fresh port
+ * takes the leg, as in every relay that latches. Setting a leg's peer again
+ * (a re-INVITE) forgets the latch and its SSRC.
+ *
+ * Packets on a leg whose other side has no destination yet (neither
+ * signalled nor latched) latch their own leg, are counted as dropped, and
+ * go nowhere. On an RTP socket, datagrams that are not RTP version 2 are
+ * rejected; RTCP multiplexed there (RFC 5761, payload types 64-95 with the
+ * marker) is relayed as RTCP.
+ *
+ * Lifetimes. The pool must outlive the relays that use it, a relay its
+ * sessions; all are used from the loop's thread only. The only callback is
+ * a session's media timeout: it is called at most once, from the loop,
+ * never inside a moonsip call, and it may free the session. No callback
+ * comes after ms_rtp_session_free(). */
+#ifndef MOONSIP_RTP_H
+#define MOONSIP_RTP_H
+
+#include <sys/socket.h>
+
+#include "moonsip/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ev_loop;
+struct ms_rtp_pool;
+struct ms_rtp_relay;
+struct ms_rtp_session;
+
+/* What ms_rtp_pool_alloc() and ms_rtp_session_new() return when no pair of
+ * the range can be had (all handed out, or the rest bound by others): the
+ * caller answers 503. */
+#define MS_RTP_ENOPORTS (-EADDRINUSE)
+
+/* ---- Port pool ---- */
+
+/* A pool over the even ports of [port_min, port_max] whose odd neighbour
+ * is in the range too, on the address of 'local' (AF_INET or AF_INET6; its
+ * port is ignored). MS_EINVAL for a range without a pair or a port 0. */
+MS_API int ms_rtp_pool_new(struct ms_rtp_pool **out, const struct sockaddr_storage *local, uint16_t port_min,
+			   uint16_t port_max);
+/* Every pair must have been released. NULL is ignored. */
+MS_API void ms_rtp_pool_free(struct ms_rtp_pool *p);
+
+/* A pair of bound sockets, owned by whoever allocated them until released. */
+struct ms_rtp_ports {
+	int rtp_fd;
+	int rtcp_fd;
+	uint16_t port; /* the RTP port; RTCP's is port + 1 */
+};
+
+/* Binds the next free pair after the last one handed out (a port just
+ * released is the last to be used again, so late packets of an old call
+ * do not land in a new one). Pairs another process holds are skipped.
+ * MS_RTP_ENOPORTS when none is left, or -errno of a failing socket call
+ * (EMFILE). *out is set only on success. */
+MS_API int ms_rtp_pool_alloc(struct ms_rtp_pool *p, struct ms_rtp_ports *out);
+/* Closes both sockets and returns the pair; its fds become -1. */
+MS_API void ms_rtp_pool_release(struct ms_rtp_pool *p, struct ms_rtp_ports *ports);
+/* Pairs in the range, and those not handed out (some of which another
+ * process may hold). */
+MS_API unsigned ms_rtp_pool_size(const struct ms_rtp_pool *p);
+MS_API unsigned ms_rtp_pool_available(const struct ms_rtp_pool *p);
+/* The local address, port 0. */
+MS_API const struct sockaddr_storage *ms_rtp_pool_local(const struct ms_rtp_pool *p);
+
+/* ---- Relay ---- */
+
+/* A relay on 'loop' taking ports from 'pool' (borrowed). */
+MS_API int ms_rtp_relay_new(struct ms_rtp_relay **out, struct ev_loop *loop, struct ms_rtp_pool *pool);
+/* Frees the sessions still open (without callbacks; pointers to them are
+ * then invalid) and the relay. Not from inside a callback. NULL is ignored. */
+MS_API void ms_rtp_relay_free(struct ms_rtp_relay *r);
+/* Sessions open on the relay. */
+MS_API unsigned ms_rtp_relay_sessions(const struct ms_rtp_relay *r);
+
+/* ---- Session ---- */
+
+enum ms_rtp_leg {
+	MS_RTP_LEG_A = 0,
+	MS_RTP_LEG_B = 1,
+};
+
+/* No packet on either leg for the configured time (from the session's
+ * start or its last packet). Called once; it may free the session. */
+typedef void (*ms_rtp_timeout_cb)(struct ms_rtp_session *s, void *arg);
+
+struct ms_rtp_session_config {
+	double timeout;               /* seconds of silence; 0: no media timeout */
+	ms_rtp_timeout_cb timeout_cb; /* required when timeout > 0 */
+	void *arg;
+	uint32_t clock_rate[2]; /* RTP clock of each leg's payload for jitter (0: 8000) */
+};
+
+/* A session with two port pairs from the relay's pool. MS_RTP_ENOPORTS when
+ * the pool has no two pairs left (nothing is kept), MS_EINVAL, MS_ENOMEM. */
+MS_API int ms_rtp_session_new(struct ms_rtp_session **out, struct ms_rtp_relay *r,
+			      const struct ms_rtp_session_config *cfg);
+/* Stops the session's watchers and timer and returns its ports. NULL is
+ * ignored. */
+MS_API void ms_rtp_session_free(struct ms_rtp_session *s);
+
+/* The leg's local RTP port (RTCP is the next one), to put in the SDP the
+ * leg's peer is given. */
+MS_API uint16_t ms_rtp_session_port(const struct ms_rtp_session *s, enum ms_rtp_leg leg);
+
+/* What signalling says about the leg's peer: its RTP address, and its RTCP
+ * address (NULL: the RTP address with port + 1, as RFC 3550 has it without
+ * an a=rtcp). Forgets the leg's latch. MS_EINVAL when a family differs
+ * from the pool's. */
+MS_API int ms_rtp_session_set_peer(struct ms_rtp_session *s, enum ms_rtp_leg leg,
+				   const struct sockaddr_storage *rtp, const struct sockaddr_storage *rtcp);
+/* The payload's RTP clock on this leg (a new codec), for jitter. 0: 8000. */
+MS_API void ms_rtp_session_set_clock_rate(struct ms_rtp_session *s, enum ms_rtp_leg leg, uint32_t hz);
+
+/* Figures of what arrived on one leg (from its peer). */
+struct ms_rtp_stats {
+	uint64_t packets; /* RTP packets accepted */
+	uint64_t bytes;   /* their UDP payload bytes */
+	uint64_t rtcp_packets;
+	uint64_t rtcp_bytes;
+	uint64_t forwarded; /* RTP and RTCP sent on out of the other leg */
+	uint64_t dropped;   /* accepted, but the other leg had no destination */
+	uint64_t rejected;  /* not RTP/RTCP, or from a foreign source */
+	/* RFC 3550 A.3: expected minus received, summed over the SSRCs seen;
+	 * negative when duplicates outnumber losses. */
+	int64_t lost;
+	uint32_t ext_max_seq;         /* extended highest sequence number (cycles << 16 | max) */
+	uint32_t jitter;              /* RFC 3550 A.8 interarrival jitter, timestamp units (as in an RR) */
+	double jitter_ms;             /* the same in milliseconds at the leg's clock rate */
+	double last_time;             /* ev_time() of the last accepted packet; 0 before the first */
+	uint32_t ssrc;                /* of the last RTP packet */
+	bool latched;                 /* the RTP peer was learned from a packet */
+	struct sockaddr_storage peer; /* where the leg's RTP goes to (family 0: unknown) */
+};
+MS_API void ms_rtp_session_stats(const struct ms_rtp_session *s, enum ms_rtp_leg leg,
+				 struct ms_rtp_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
