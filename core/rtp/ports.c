@@ -131,3 +131,30 @@ const struct sockaddr_storage *ms_rtp_pool_local(const struct ms_rtp_pool *p)
 {
 	return &p->local;
 }
+
+static bool is_loopback(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+static bool is_wildcard(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+bool ms_rtp_pool_contains(const struct ms_rtp_pool *p, const struct sockaddr_storage *a)
+{
+	uint16_t port = ms_addr_port(a);
+	if (a->ss_family != p->local.ss_family || port < p->first ||
+	    (unsigned)(port - p->first) >= 2 * p->npairs)
+		return false;
+	/* A wildcard pool is on every local address: only the loopback ones
+	 * are known here without asking the system. */
+	struct sockaddr_storage mine = p->local;
+	set_port(&mine, port);
+	return ms_addr_equal(a, &mine) || (is_wildcard(&p->local) && is_loopback(a));
+}

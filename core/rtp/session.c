@@ -150,14 +150,24 @@ static void set_latch(struct ms__rtp_latch *l, const struct sockaddr_storage *a)
 	*l = (struct ms__rtp_latch){ .addr = *a, .known = true };
 }
 
+/* A peer the relay cannot send to, or must not: another family than the
+ * pool's, port 0, or one of the relay's own ports (a loop). */
+static bool bad_peer(const struct ms_rtp_pool *p, const struct sockaddr_storage *a)
+{
+	return a->ss_family != ms_rtp_pool_local(p)->ss_family || ms_addr_port(a) == 0 ||
+		ms_rtp_pool_contains(p, a);
+}
+
 int ms_rtp_session_set_peer(struct ms_rtp_session *s, enum ms_rtp_leg leg, const struct sockaddr_storage *rtp,
 			    const struct sockaddr_storage *rtcp)
 {
-	int family = ms_rtp_pool_local(s->relay->pool)->ss_family;
-	if (!rtp || rtp->ss_family != family || (rtcp && rtcp->ss_family != family))
+	if (!rtp || bad_peer(s->relay->pool, rtp) || (rtcp && bad_peer(s->relay->pool, rtcp)))
 		return MS_EINVAL;
+	int family = rtp->ss_family;
 	struct sockaddr_storage next = *rtp;
 	if (!rtcp) {
+		if (ms_addr_port(rtp) == UINT16_MAX)
+			return MS_EINVAL;
 		uint16_t port = (uint16_t)(ms_addr_port(rtp) + 1);
 		if (family == AF_INET)
 			((struct sockaddr_in *)&next)->sin_port = htons(port);

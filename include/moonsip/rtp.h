@@ -92,6 +92,10 @@ MS_API unsigned ms_rtp_pool_size(const struct ms_rtp_pool *p);
 MS_API unsigned ms_rtp_pool_available(const struct ms_rtp_pool *p);
 /* The local address, port 0. */
 MS_API const struct sockaddr_storage *ms_rtp_pool_local(const struct ms_rtp_pool *p);
+/* Whether 'a' is the pool's address (or, for a wildcard pool, a loopback
+ * one) with a port of its range: media sent there would come back into
+ * the relay and go round for ever. */
+MS_API bool ms_rtp_pool_contains(const struct ms_rtp_pool *p, const struct sockaddr_storage *a);
 
 /* ---- Relay ---- */
 
@@ -136,7 +140,8 @@ MS_API uint16_t ms_rtp_session_port(const struct ms_rtp_session *s, enum ms_rtp_
 /* What signalling says about the leg's peer: its RTP address, and its RTCP
  * address (NULL: the RTP address with port + 1, as RFC 3550 has it without
  * an a=rtcp). Forgets the leg's latch. MS_EINVAL when a family differs
- * from the pool's. */
+ * from the pool's, for a port 0 (a disabled stream: leave the peer unset),
+ * or for an address of the pool's own range (ms_rtp_pool_contains). */
 MS_API int ms_rtp_session_set_peer(struct ms_rtp_session *s, enum ms_rtp_leg leg,
 				   const struct sockaddr_storage *rtp, const struct sockaddr_storage *rtcp);
 /* The payload's RTP clock on this leg (a new codec), for jitter. 0: 8000. */

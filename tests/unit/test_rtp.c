@@ -217,6 +217,23 @@ TEST(rtp_pool_round_robin_and_ranges)
 	ASSERT_INT(a.port, base + 2);
 	ms_rtp_pool_release(p, &a);
 	ms_rtp_pool_release(p, &b);
+	/* the range on the pool's address, and only that */
+	struct sockaddr_storage x = loopback((uint16_t)(base + 2));
+	ASSERT(ms_rtp_pool_contains(p, &x));
+	x = loopback((uint16_t)(base + 5));
+	ASSERT(ms_rtp_pool_contains(p, &x));
+	x = loopback((uint16_t)(base + 6));
+	ASSERT(!ms_rtp_pool_contains(p, &x));
+	x = loopback((uint16_t)(base + 1));
+	ASSERT(!ms_rtp_pool_contains(p, &x));
+	ASSERT_INT(ms_addr_set(&x, MS_STR("127.0.0.2"), (uint16_t)(base + 2)), 0);
+	ASSERT(!ms_rtp_pool_contains(p, &x));
+	ms_rtp_pool_free(p);
+	/* a wildcard pool: every loopback address is its own */
+	struct sockaddr_storage any;
+	ASSERT_INT(ms_addr_set(&any, MS_STR("0.0.0.0"), 0), 0);
+	ASSERT_INT(ms_rtp_pool_new(&p, &any, base, (uint16_t)(base + 3)), 0);
+	ASSERT(ms_rtp_pool_contains(p, &x));
 	ms_rtp_pool_free(p);
 }
 
@@ -507,6 +524,16 @@ TEST(rtp_relay_drops_until_a_destination_is_known)
 	struct sockaddr_storage v6;
 	ASSERT_INT(ms_addr_set(&v6, MS_STR("::1"), 4000), 0);
 	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &v6, NULL), MS_EINVAL);
+	/* port 0 (a disabled stream), and an RTCP port past 65535 */
+	struct sockaddr_storage bad = loopback(0);
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &bad, NULL), MS_EINVAL);
+	bad = loopback(65535);
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &bad, NULL), MS_EINVAL);
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &bad, &ea.addr), 0);
+	/* the relay's own ports: media would go round for ever */
+	bad = loopback(f.port_b);
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &bad, NULL), MS_EINVAL);
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &ea.addr, &bad), MS_EINVAL);
 	fixture_close(&f);
 	close(ea.fd);
 	close(eb.fd);
