@@ -11,9 +11,10 @@
  *
  *	ms_rtp_pool_new(&pool, &local, 30000, 39999);
  *	ms_rtp_relay_new(&relay, loop, pool);
- *	ms_rtp_session_new(&s, relay, &(struct ms_rtp_session_config){ .timeout = 60, .timeout_cb = on_idle
- *}); ms_rtp_session_set_peer(s, MS_RTP_LEG_A, &caller_media, NULL);
- *	... offer ms_rtp_session_port(s, MS_RTP_LEG_B) to the callee, and leg A's port to the caller.
+ *	struct ms_rtp_session_config cfg = { .timeout = 60, .timeout_cb = on_idle, .arg = call };
+ *	ms_rtp_session_new(&s, relay, &cfg);
+ *	ms_rtp_session_set_peer(s, MS_RTP_LEG_A, &caller_media, NULL);
+ *	... offer leg B's port (ms_rtp_session_port) to the callee, leg A's to the caller.
  *
  * Leg X's peer is the endpoint on X's side: it sends to leg X's ports and
  * receives from them.
@@ -32,8 +33,9 @@
  * Packets on a leg whose other side has no destination yet (neither
  * signalled nor latched) latch their own leg, are counted as dropped, and
  * go nowhere. On an RTP socket, datagrams that are not RTP version 2 are
- * rejected; RTCP multiplexed there (RFC 5761, payload types 64-95 with the
- * marker) is relayed as RTCP.
+ * rejected; RTCP multiplexed there (RFC 5761: packet types 192-223, where
+ * RTP would have the marker and payload types 64-95) is counted as RTCP
+ * and relayed to the other leg's RTP socket, multiplexed still.
  *
  * Lifetimes. The pool must outlive the relays that use it, a relay its
  * sessions; all are used from the loop's thread only. The only callback is
@@ -114,8 +116,10 @@ enum ms_rtp_leg {
 	MS_RTP_LEG_B = 1,
 };
 
-/* No packet on either leg for the configured time (from the session's
- * start or its last packet). Called once; it may free the session. */
+/* No packet accepted on either leg (RTP or RTCP, relayed or dropped) for
+ * the configured time, counted from the session's start (the loop's
+ * ev_now() when it was made) or its last packet. Called once; it may free
+ * the session. */
 typedef void (*ms_rtp_timeout_cb)(struct ms_rtp_session *s, void *arg);
 
 struct ms_rtp_session_config {

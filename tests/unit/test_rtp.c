@@ -539,6 +539,34 @@ TEST(rtp_relay_drops_until_a_destination_is_known)
 	close(eb.fd);
 }
 
+TEST(rtp_relay_rtcp_multiplexed_on_the_rtp_port)
+{
+	struct fixture f;
+	fixture_open(&f, &(struct ms_rtp_session_config){ 0 });
+	struct ep ea = ep_open(), eb = ep_open();
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_B, &eb.addr, NULL), 0);
+	unsigned char pkt[64];
+	size_t len = send_rtp(&ea, f.port_a, 0xABCD, 1, pkt);
+	expect_bytes(f.loop, &eb, pkt, len, NULL);
+	/* an RFC 5761 sender report (type 200) on the RTP port: relayed as
+	 * it came, counted as RTCP, and its sender SSRC is the stream's */
+	const unsigned char sr[8] = { 0x80, 200, 0, 1, 0, 0, 0xAB, 0xCD };
+	send_to(&ea, f.port_a, sr, sizeof sr);
+	expect_bytes(f.loop, &eb, sr, sizeof sr, NULL);
+	struct ms_rtp_stats a = stats_of(&f, MS_RTP_LEG_A);
+	ASSERT_INT(a.packets, 1);
+	ASSERT_INT(a.rtcp_packets, 1);
+	ASSERT_INT(a.forwarded, 2);
+	/* a short RTP packet and version 1: rejected */
+	send_to(&ea, f.port_a, "\x80\x00\x00\x01\x00\x00\x00\x00\x00", 9);
+	send_to(&ea, f.port_a, "\x40\x00\x00\x01\x00\x00\x00\x00\x00\x00\xab\xcd", 12);
+	expect_nothing(f.loop, &eb);
+	ASSERT_INT(stats_of(&f, MS_RTP_LEG_A).rejected, 2);
+	fixture_close(&f);
+	close(ea.fd);
+	close(eb.fd);
+}
+
 /* ---- Media timeout ---- */
 
 struct idle {
