@@ -70,6 +70,8 @@ int ms__reg_store_commit(struct ms_registrar *r);
  * since the last check (cheap inside an open transaction). */
 void ms__reg_users_check(struct ms_registrar *r);
 void ms__reg_users_clear(struct ms_registrar *r);
+/* users.c: binds a slice as text (copied: no lifetime to track). */
+void ms__reg_bind_str(sqlite3_stmt *st, int i, struct ms_str s);
 /* One request's changes: all kept, or all rolled back. */
 int ms__reg_store_savepoint(struct ms_registrar *r);
 void ms__reg_store_release(struct ms_registrar *r, bool keep);

@@ -90,6 +90,7 @@ static struct ms__user_entry **slot(struct ms_registrar *r, uint64_t h, struct m
 			return &r->users[i];
 }
 
+/* Room for one more entry: the cache starts again empty when full. */
 static int reserve(struct ms_registrar *r)
 {
 	if (r->nusers >= CACHE_MAX)
@@ -116,18 +117,13 @@ static int reserve(struct ms_registrar *r)
 	return 0;
 }
 
-static void bind_str(sqlite3_stmt *st, int i, struct ms_str s)
-{
-	sqlite3_bind_text(st, i, s.s ? s.s : "", (int)s.len, SQLITE_STATIC);
-}
-
 /* Reads (user, realm) from the file into a new entry. */
 static int fetch(struct ms_registrar *r, uint64_t h, struct ms_str user, struct ms_str realm,
 		 struct ms__user_entry **out)
 {
 	sqlite3_stmt *st = r->ha1;
-	bind_str(st, 1, user);
-	bind_str(st, 2, realm);
+	ms__reg_bind_str(st, 1, user);
+	ms__reg_bind_str(st, 2, realm);
 	int s = sqlite3_step(st), rc = 0;
 	struct ms__user_entry *e = NULL;
 	if (s == SQLITE_ROW || s == SQLITE_DONE) {
@@ -164,12 +160,13 @@ int ms_registrar_user_ha1(struct ms_registrar *r, struct ms_str user, struct ms_
 {
 	if (mono_ns() - r->users_checked >= RECHECK_NS)
 		ms__reg_users_check(r);
-	int rc = reserve(r);
-	if (rc)
-		return rc;
 	uint64_t h = hash_of(r, user, realm);
-	struct ms__user_entry **sl = slot(r, h, user, realm);
-	if (!*sl) {
+	struct ms__user_entry **sl = r->ucap ? slot(r, h, user, realm) : NULL;
+	if (!sl || !*sl) {
+		int rc = reserve(r);
+		if (rc)
+			return rc;
+		sl = slot(r, h, user, realm);
 		rc = fetch(r, h, user, realm, sl);
 		if (rc)
 			return rc;

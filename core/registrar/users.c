@@ -16,7 +16,7 @@ static int step_done(sqlite3_stmt *st)
 	return rc;
 }
 
-static void bind_str(sqlite3_stmt *st, int i, struct ms_str s)
+void ms__reg_bind_str(sqlite3_stmt *st, int i, struct ms_str s)
 {
 	sqlite3_bind_text(st, i, s.s ? s.s : "", (int)s.len, SQLITE_TRANSIENT);
 }
@@ -37,8 +37,8 @@ int ms_registrar_user_set(struct ms_registrar *r, struct ms_str user, struct ms_
 		    " ON CONFLICT (username, realm) DO UPDATE SET ha1_md5 = ?3, ha1_sha256 = ?4",
 		    -1, &st, NULL) != SQLITE_OK)
 		return MS_EPROTO;
-	bind_str(st, 1, user);
-	bind_str(st, 2, realm);
+	ms__reg_bind_str(st, 1, user);
+	ms__reg_bind_str(st, 2, realm);
 	sqlite3_bind_text(st, 3, md5, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
 	rc = step_done(st);
@@ -52,8 +52,8 @@ int ms_registrar_user_del(struct ms_registrar *r, struct ms_str user, struct ms_
 	if (sqlite3_prepare_v2(r->db, "DELETE FROM users WHERE username = ?1 AND realm = ?2", -1, &st,
 			       NULL) != SQLITE_OK)
 		return MS_EPROTO;
-	bind_str(st, 1, user);
-	bind_str(st, 2, realm);
+	ms__reg_bind_str(st, 1, user);
+	ms__reg_bind_str(st, 2, realm);
 	int rc = step_done(st);
 	if (rc == 0)
 		rc = sqlite3_changes(r->db) > 0 ? 0 : MS_ENOENT;

@@ -97,7 +97,7 @@ static unsigned send_batch(int fd, struct mmsghdr *m, unsigned n)
 	return sent;
 }
 
-static void prepare(struct ms_rtp_relay *r)
+void ms__rtp_relay_prepare(struct ms_rtp_relay *r)
 {
 	for (int i = 0; i < MS__RTP_BATCH; i++) {
 		r->iov[i] = (struct iovec){ r->bufs[i], MS__RTP_DGRAM_MAX };
@@ -114,10 +114,13 @@ static int relay_batch(struct ms_rtp_relay *r, struct ms__rtp_sock *sk)
 {
 	struct ms__rtp_leg *in = &sk->s->leg[sk->leg], *out = &sk->s->leg[sk->leg ^ 1];
 	const struct ms__rtp_latch *dst = &out->latch[sk->kind];
-	prepare(r);
 	int n = recvmmsg(sk->io.fd, r->msgs, MS__RTP_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0; /* EAGAIN; no ICMP errors come without IP_RECVERR */
+	/* The batch was set up once (ms__rtp_relay_prepare); recvmmsg changes
+	 * only the address lengths of what it filled. */
+	for (int i = 0; i < n; i++)
+		r->msgs[i].msg_hdr.msg_namelen = sizeof r->from[i];
 	/* One clock reading per batch: the jitter's arrival times. */
 	double now = ev_time();
 	unsigned nout = 0;

@@ -97,7 +97,9 @@ struct ms_rtp_relay {
 	char bufs[MS__RTP_BATCH][MS__RTP_DGRAM_MAX];
 };
 
-/* The ev_io callback of every session socket (relay.c). */
+/* relay.c: the receive batch set up once, at the relay's making; the
+ * callback of every leg socket. */
+void ms__rtp_relay_prepare(struct ms_rtp_relay *r);
 void ms__rtp_relay_readable(struct ev_loop *loop, ev_io *w, int revents);
 
 #endif

@@ -19,6 +19,7 @@ int ms_rtp_relay_new(struct ms_rtp_relay **out, struct ev_loop *loop, struct ms_
 		return MS_ENOMEM;
 	r->loop = loop;
 	r->pool = pool;
+	ms__rtp_relay_prepare(r);
 	*out = r;
 	return 0;
 }

@@ -15,7 +15,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <assert.h>
 #include <ev.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "base/alloc.h"
