@@ -59,6 +59,8 @@ static int open_api(lua_State *L, struct ms_lua_host *h, char *err, size_t errle
 	ms__lua_open_uac(L, h);
 	ms__lua_open_registrar(L, h);
 	ms__lua_open_auth(L, h);
+	ms__lua_open_rtp(L, h);
+	ms__lua_open_nat(L, h);
 	if (lua_pcall(L, 1, 0, 0))
 		return fail(err, errlen, "prelude: ", lua_tostring(L, -1));
 	return 0;
@@ -218,6 +220,8 @@ void ms_lua_host_free(struct ms_lua_host *h)
 		h->old = g->next;
 		gen_close(g);
 	}
+	ms__lua_nat_free(h);
+	ms__lua_rtp_free(h);
 	ms__lua_auth_free(h);
 	ms__lua_registrar_free(h);
 	ms_proxy_free(h->proxy);

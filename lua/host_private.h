@@ -53,6 +53,8 @@ struct ms_lua_host {
 	struct ms_proxy *proxy;      /* with a stack: proxy.relay and friends */
 	struct ms_registrar *reg;    /* opened on first use (api_registrar.c) */
 	struct ms__auth *auth;       /* nonce-counts and failures (api_auth.c) */
+	struct ms__lua_rtp *rtp;     /* the RTP relay and its calls (api_rtp.c) */
+	struct ms__lua_nat *nat;     /* keep-alives (api_nat.c) */
 	ev_timer commit;             /* the registrar's commit, at the end of a window */
 	ev_prepare commit_idle;      /* or at the end of this turn, after a quiet window */
 	ev_tstamp last_commit;       /* the loop time of the last one */
@@ -200,6 +202,15 @@ int ms__lua_registrar_open(struct ms_lua_host *h, char *err, size_t errlen);
 /* api_auth.c: auth.check and auth.challenge; their state. */
 void ms__lua_open_auth(lua_State *L, struct ms_lua_host *h);
 void ms__lua_auth_free(struct ms_lua_host *h);
+
+/* api_rtp.c: rtp.offer, answer, delete, stats (the relay's media of each
+ * call); the relay, freed at the host's end. */
+void ms__lua_open_rtp(lua_State *L, struct ms_lua_host *h);
+void ms__lua_rtp_free(struct ms_lua_host *h);
+/* api_nat.c: the nat table (core.nat_api): detection, fix_contact,
+ * keep-alives; its timer stopped at the host's end. */
+void ms__lua_open_nat(lua_State *L, struct ms_lua_host *h);
+void ms__lua_nat_free(struct ms_lua_host *h);
 
 /* store.c: ms.store, per host (it outlives reloads). */
 struct ms__store *ms__store_new(void);

@@ -364,7 +364,7 @@ local api = {
   registrar = registrar,
   auth = auth,
   rtp = pending("rtp", "the RTP relay"),
-  nat = pending("nat", "the RTP relay and NAT helpers"),
+  nat = core.nat_api,
 }
 for name, t in pairs(api) do
   _G[name] = t
