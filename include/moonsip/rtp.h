@@ -174,6 +174,64 @@ struct ms_rtp_stats {
 MS_API void ms_rtp_session_stats(const struct ms_rtp_session *s, enum ms_rtp_leg leg,
 				 struct ms_rtp_stats *out);
 
+/* ---- The media of a call ----
+ *
+ * A call's media: one session per m= line of its SDP, made as offers and
+ * answers go through, and the rewriting that puts the relay between the
+ * endpoints. The endpoint on leg A (the caller, usually) sends its SDP;
+ * ms_rtp_media_sdp(m, MS_RTP_LEG_A, ...) takes A's addresses from it as
+ * leg A's peers and writes the body the other side (B) is to get: every
+ * relayed m= line with leg B's port and the relay's address. B's SDP
+ * (the answer, or a re-INVITE's offer) goes the other way, the same.
+ *
+ * What is relayed: m= lines with a non-zero port whose protocol is RTP
+ * over UDP (RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF; SRTP passes through
+ * untouched, keys and all). Other lines (UDP/TLS/RTP/SAVPF with its DTLS,
+ * TCP, udptl, port 0) keep their port and address (a media-level c= is
+ * added when the session-level one is rewritten). A port 0 ends the line's
+ * session. ICE attributes are removed (the relay is the only candidate).
+ * a=rtcp is rewritten to the relay's RTCP port. Direction attributes pass
+ * through; a c= of 0.0.0.0 (RFC 2543 hold) stays 0.0.0.0 and leaves the
+ * leg's peer as it was. m= lines keep their index across offers (RFC
+ * 3264), so a re-INVITE updates the sessions it already has. */
+struct ms_rtp_media;
+
+/* No packet on any stream of the call for the configured time (from its
+ * start or its last packet). Called once, from the loop; it may free the
+ * media. */
+typedef void (*ms_rtp_media_timeout_cb)(struct ms_rtp_media *m, void *arg);
+
+struct ms_rtp_media_config {
+	double timeout; /* seconds; 0: none */
+	ms_rtp_media_timeout_cb timeout_cb;
+	void *arg;
+	/* The address written into the SDP (c= and a=rtcp). NULL: the pool's
+	 * address, which must then not be a wildcard (MS_EINVAL). */
+	const char *address;
+};
+
+MS_API int ms_rtp_media_new(struct ms_rtp_media **out, struct ms_rtp_relay *r,
+			    const struct ms_rtp_media_config *cfg);
+/* Ends every session of the call. NULL is ignored. */
+MS_API void ms_rtp_media_free(struct ms_rtp_media *m);
+
+/* The SDP body 'body' came from the endpoint of leg 'from': sets that
+ * leg's peers from it and appends to 'out' the body to pass on. 0; or, with
+ * the call's sessions as they were and nothing appended: MS_EBADMSG (the
+ * SDP does not parse, names a host instead of an address, or points at
+ * the relay itself), MS_ENOTSUP (an address family the relay's pool
+ * is not), MS_RTP_ENOPORTS (no ports for a new stream), MS_ENOMEM; *why
+ * (may be NULL) says what was wrong. */
+MS_API int ms_rtp_media_sdp(struct ms_rtp_media *m, enum ms_rtp_leg from, const char *body, size_t len,
+			    struct ms_buf *out, const char **why);
+
+/* m= lines seen so far, and the session of line i (NULL: not relayed). */
+MS_API unsigned ms_rtp_media_streams(const struct ms_rtp_media *m);
+MS_API struct ms_rtp_session *ms_rtp_media_stream(const struct ms_rtp_media *m, unsigned i);
+/* The media type of line i as its m= line said ("audio", "video"; "" when
+ * out of range). */
+MS_API const char *ms_rtp_media_kind(const struct ms_rtp_media *m, unsigned i);
+
 #ifdef __cplusplus
 }
 #endif
