@@ -102,4 +102,56 @@ struct ms_rtp_relay {
 void ms__rtp_relay_prepare(struct ms_rtp_relay *r);
 void ms__rtp_relay_readable(struct ev_loop *loop, ev_io *w, int revents);
 
+/* ---- The media of a call (media.c, media_sdp.c) ---- */
+
+#include "moonsip/sdp.h"
+
+/* The m= lines a call may have (RFC 3264 lines never go away, so later
+ * offers only add): bounds the memory of one call. */
+#define MS__RTP_MEDIA_MAX 16
+/* Room for the media word of an m= line ("audio", "application"), NUL
+ * included; a longer word is cut. */
+#define MS__RTP_KIND_MAX 16
+
+/* The last packet of either leg of a session, RTP or RTCP; 0 before any. */
+static inline double ms__rtp_session_last(const struct ms_rtp_session *s)
+{
+	double a = s->leg[0].last_time, b = s->leg[1].last_time;
+	return a > b ? a : b;
+}
+
+/* What one m= line of an SDP says, checked before anything changes. */
+struct ms__rtp_line {
+	char kind[MS__RTP_KIND_MAX];
+	bool relayed;                      /* RTP over UDP with a port: the line has a session */
+	bool hold;                         /* c= 0.0.0.0 or ::: the leg's peer stays as it was */
+	bool own_conn;                     /* the line has a c= of its own */
+	bool rtcp;                         /* an a=rtcp line ... */
+	bool rtcp_has_addr;                /* ... with an address */
+	struct sockaddr_storage peer;      /* RTP, when relayed and not on hold */
+	struct sockaddr_storage peer_rtcp; /* from a=rtcp (unset without one) */
+	struct ms_str hold_addr;           /* the c= address as written, on hold */
+	uint32_t clock;                    /* of the first payload type; 0: unknown */
+};
+
+/* An SDP body parsed and checked line by line. */
+struct ms__rtp_plan {
+	struct ms_sdp sdp;
+	unsigned n;        /* m= lines */
+	bool any_relayed;  /* some line has a session */
+	bool session_conn; /* the session c= is rewritten (relayed lines use it) */
+	struct ms__rtp_line line[MS__RTP_MEDIA_MAX];
+};
+
+/* Parses 'body' into p->sdp and fills the plan; nothing is allocated but
+ * the SDP's own (ms_sdp_free(&p->sdp) after, whatever this returned).
+ * MS_EBADMSG, MS_ENOTSUP or MS_ENOMEM with *why a static text. */
+int ms__rtp_plan_sdp(struct ms__rtp_plan *p, const struct ms_rtp_pool *pool, const char *body, size_t len,
+		     const char **why);
+/* Edits p->sdp into the body for the endpoint of leg 'to': relayed lines
+ * get the port of their session's leg 'to' (sessions[i]) and 'address'.
+ * 0 or MS_ENOMEM (the plan is then to be dropped). */
+int ms__rtp_rewrite_sdp(struct ms__rtp_plan *p, struct ms_rtp_session *const *sessions, enum ms_rtp_leg to,
+			struct ms_str address);
+
 #endif
