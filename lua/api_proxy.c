@@ -117,8 +117,39 @@ int ms__lua_push_lookup(lua_State *L, struct ms_str name, uint16_t port)
 
 /* Events of the response context --------------------------------------- */
 
+/* Where each branch went, while the script watches the responses
+ * (on_reply): registry[ptxn] = { [branch] = peer userdata }, so that a
+ * response it sees has a source (req.source, nat.fix_contact); dropped
+ * with the relay. */
+static void remember_dst(lua_State *L, struct ms_lua_req *r, int no, const struct ms_txn_peer *dst)
+{
+	if (r->on_reply == LUA_NOREF)
+		return;
+	lua_pushlightuserdata(L, r->ptxn);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushlightuserdata(L, r->ptxn);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, LUA_REGISTRYINDEX);
+	}
+	*(struct ms_txn_peer *)lua_newuserdata(L, sizeof *dst) = *dst;
+	lua_rawseti(L, -2, no);
+	lua_pop(L, 1);
+}
+
+static void forget_dsts(struct ms_lua_req *r)
+{
+	lua_State *L = r->call->g->L;
+	lua_pushlightuserdata(L, r->ptxn);
+	lua_pushnil(L);
+	lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 struct on_reply_arg {
 	struct ms_lua_req *r;
+	unsigned branch;
 	struct ms_msg *resp;
 	struct ms_buf *replace;
 };
@@ -126,7 +157,17 @@ struct on_reply_arg {
 static void push_reply(lua_State *L, void *arg)
 {
 	struct on_reply_arg *a = arg;
-	ms__lua_new_standalone(L, a->r->h, a->resp->buf, a->resp->len);
+	struct ms_lua_req *res = ms__lua_new_standalone(L, a->r->h, a->resp->buf, a->resp->len);
+	lua_pushlightuserdata(L, a->r->ptxn);
+	lua_rawget(L, LUA_REGISTRYINDEX);
+	if (lua_istable(L, -1)) {
+		lua_rawgeti(L, -1, (int)a->branch);
+		const struct ms_txn_peer *src = lua_touserdata(L, -1);
+		if (src)
+			res->src = *src;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 }
 
 static void after_reply(lua_State *L, void *arg)
@@ -144,10 +185,9 @@ static void on_response(struct ms_proxy_txn *t, unsigned branch, struct ms_msg *
 	struct ms_lua_call *c = arg;
 	struct ms_lua_req *r = c->req;
 	(void)t;
-	(void)branch;
 	if (r->on_reply == LUA_NOREF)
 		return;
-	struct on_reply_arg a = { r, resp, replace };
+	struct on_reply_arg a = { r, branch, resp, replace };
 	ms__lua_callback(c, r->on_reply, push_reply, after_reply, &a);
 }
 
@@ -372,6 +412,7 @@ static int branch_send(lua_State *L)
 	tmp_free(&tmp);
 	if (rc < 0)
 		return fail_with(L, why);
+	remember_dst(L, r, rc, &dst);
 	lua_pushinteger(L, rc);
 	return 1;
 }
@@ -574,6 +615,8 @@ void ms__lua_relay_finish(struct ms_lua_req *r)
 		}
 	}
 	r->waiting = false;
+	if (r->call)
+		forget_dsts(r);
 	ms_proxy_txn_free(r->ptxn);
 	r->ptxn = NULL;
 	if (r->on_reply != LUA_NOREF && r->call)

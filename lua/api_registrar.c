@@ -170,22 +170,6 @@ static void peer_text(enum ms_proto p, const struct sockaddr_storage *a, char *o
 	snprintf(out, size, "%s:%s", proto, ms_addr_format(a, addr));
 }
 
-/* Behind a NAT: the top Via's sent-by is not where the REGISTER came from
- * (the received and rport values the stack put in, RFC 3581; a received
- * equal to the sent-by host is only there because rport was asked for). */
-static bool behind_nat(const struct ms_via *v)
-{
-	if (!v)
-		return false;
-	struct sockaddr_storage rcv, sent;
-	uint32_t rport;
-	if (v->received.len &&
-	    (ms_addr_set(&rcv, v->received, 0) < 0 || ms_addr_set(&sent, v->host, 0) < 0 ||
-	     !ms_addr_equal(&rcv, &sent)))
-		return true;
-	return ms_str_to_u32(v->rport, 65535, &rport) == 0 && rport != (v->port ? v->port : 5060u);
-}
-
 /* The answer to a REGISTER as the registrar decided it. */
 static int build_answer(struct ms_lua_host *h, struct ms_lua_req *r, const struct ms_register_result *res,
 			struct ms_buf *b)
@@ -234,7 +218,7 @@ static int reg_save(lua_State *L)
 	peer_text(r->src.proto, &r->src.addr, received, sizeof received);
 	if (h->cfg.stack && ms_stack_local_for(h->cfg.stack, &r->src, &local) == 0)
 		peer_text(r->src.proto, &local, socket, sizeof socket);
-	bool nat = behind_nat(ms_msg_via(r->m));
+	bool nat = ms__lua_via_nat(ms_msg_via(r->m), &r->src);
 	struct ms_register_result res;
 	int rc = ms_registrar_register(reg, r->m, (int64_t)time(NULL), received, socket, nat, &res);
 	if (rc < 0) {

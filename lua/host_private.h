@@ -211,6 +211,10 @@ void ms__lua_rtp_free(struct ms_lua_host *h);
  * keep-alives; its timer stopped at the host's end. */
 void ms__lua_open_nat(lua_State *L, struct ms_lua_host *h);
 void ms__lua_nat_free(struct ms_lua_host *h);
+/* Behind a NAT by its top Via: a request from 'src' whose sent-by is
+ * another address (or a name), or over UDP (or with rport) another port
+ * (nat.detect's "via"; the registrar keeps it with the bindings). */
+bool ms__lua_via_nat(const struct ms_via *v, const struct ms_txn_peer *src);
 
 /* store.c: ms.store, per host (it outlives reloads). */
 struct ms__store *ms__store_new(void);

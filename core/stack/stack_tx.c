@@ -218,3 +218,51 @@ bool ms__stack_reliable(void *stack, const struct ms_txn_peer *dst)
 	(void)stack;
 	return dst->proto != MS_PROTO_UDP;
 }
+
+/* A listener that a message to 'local' reaches: the same protocol, port
+ * and address, or a wildcard of the family at the port. */
+static bool bound_to(const struct ms__listener *l, enum ms_proto p, const struct sockaddr_storage *local)
+{
+	if (l->outgoing || l->proto != p || l->addr.ss_family != local->ss_family ||
+	    ms_addr_port(&l->addr) != ms_addr_port(local))
+		return false;
+	return ms__stack_is_wildcard(&l->addr) || ms_addr_equal(&l->addr, local);
+}
+
+int ms_stack_peer_at(struct ms_stack *s, const struct sockaddr_storage *local, struct ms_txn_peer *dst)
+{
+	const struct ms__listener *l = NULL;
+	for (unsigned i = 0; !l && i < s->nls; i++) {
+		const struct ms__listener *x = &s->ls[i];
+		if (local ? bound_to(x, dst->proto, local)
+			  : !x->outgoing && x->proto == dst->proto &&
+				    x->addr.ss_family == dst->addr.ss_family)
+			l = x;
+	}
+	if (!l)
+		return MS_ENOENT;
+	uint64_t conn = 0;
+	if (l->tcp && !(conn = ms__tcp_conn_to(l->tcp, &dst->addr)))
+		return MS_ENOENT;
+	dst->conn = ((uint64_t)l->idx << MS__CONN_SHIFT) | conn;
+	return 0;
+}
+
+int ms_stack_send_raw(struct ms_stack *s, const struct ms_txn_peer *dst, const void *buf, size_t len)
+{
+	unsigned idx = (unsigned)(dst->conn >> MS__CONN_SHIFT);
+	if (idx < 1 || idx > s->nls || s->ls[idx - 1].proto != dst->proto)
+		return MS_ENOENT;
+	struct ms__listener *l = &s->ls[idx - 1];
+	int rc = MS_ENOENT;
+	if (l->udp) {
+		rc = ms__udp_send(l->udp, &dst->addr, buf, len);
+	} else if (l->tcp && (dst->conn & MS__CONN_MASK)) {
+		/* No destination: the connection or nothing, never a new one. */
+		int64_t c = ms__tcp_send(l->tcp, dst->conn & MS__CONN_MASK, NULL, buf, len);
+		rc = c < 0 ? (int)c : 0;
+	}
+	if (rc && rc != MS_ENOENT)
+		s->stats.tx_errors++;
+	return rc;
+}

@@ -536,6 +536,12 @@ int64_t ms__tcp_send(struct ms_tcp *t, uint64_t conn, const struct sockaddr_stor
 	return ms__tcp_send_host(t, conn, dst, NULL, buf, len);
 }
 
+uint64_t ms__tcp_conn_to(struct ms_tcp *t, const struct sockaddr_storage *dst)
+{
+	struct conn *c = find_dst(t, dst, NULL);
+	return c ? c->id : 0;
+}
+
 void ms__tcp_drop(struct ms_tcp *t, uint64_t conn, const char *why)
 {
 	struct conn *c = find(t, conn);

@@ -64,6 +64,9 @@ int64_t ms__tcp_send(struct ms_tcp *t, uint64_t conn, const struct sockaddr_stor
  * 'host'. */
 int64_t ms__tcp_send_host(struct ms_tcp *t, uint64_t conn, const struct sockaddr_storage *dst,
 			  const char *host, const void *buf, size_t len);
+/* The open connection to 'dst' (its id), or 0 when there is none: nothing
+ * is opened (a keep-alive only goes where the peer's connection is). */
+uint64_t ms__tcp_conn_to(struct ms_tcp *t, const struct sockaddr_storage *dst);
 /* Closes the listener; connections stay. */
 void ms__tcp_stop_listening(struct ms_tcp *t);
 /* Closes one connection (the close callback is called). */

@@ -113,6 +113,20 @@ MS_API bool ms_stack_is_me(struct ms_stack *s, struct ms_str host, uint16_t port
  * names no listener. */
 MS_API int ms_stack_local_for(struct ms_stack *s, const struct ms_txn_peer *src,
 			      struct sockaddr_storage *out);
+/* Points dst (its proto and addr set) at the listener bound to 'local'
+ * (a wildcard listener matches any address of its family at its port;
+ * NULL: the first listener of dst's protocol and family), so that what is
+ * sent to dst leaves from it: the socket a peer behind a NAT reached. For
+ * TCP and TLS, also at the connection open to dst->addr on that listener.
+ * dst->conn is set; MS_ENOENT when no listener matches, or for TCP and
+ * TLS when no connection to dst is open (none is opened). */
+MS_API int ms_stack_peer_at(struct ms_stack *s, const struct sockaddr_storage *local,
+			    struct ms_txn_peer *dst);
+/* Sends 'len' bytes as they are, outside any message or transaction: a
+ * keep-alive (RFC 5626 §4.4.1's CRLFCRLF) to a peer ms_stack_peer_at()
+ * made. Over TCP and TLS only on dst's open connection: MS_ENOENT when it
+ * is gone. A negative code when the transport refused. */
+MS_API int ms_stack_send_raw(struct ms_stack *s, const struct ms_txn_peer *dst, const void *buf, size_t len);
 /* The loop the stack runs on. */
 MS_API struct ev_loop *ms_stack_loop(const struct ms_stack *s);
 /* The logger the stack was given (for the TU's own lines). */

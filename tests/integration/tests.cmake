@@ -77,3 +77,11 @@ set_tests_properties(integration.proxy_checks integration.proxy integration.regi
   integration.default_calls integration.registrar_crash
   PROPERTIES LABELS integration ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
 set_tests_properties(integration.default_calls integration.registrar_crash PROPERTIES TIMEOUT 120)
+
+# Ports 110 (server, UDP and TCP) to 114 (socket peers): the nat table:
+# detection, fix_contact on a request and a 2xx, keep-alives to a peer
+# behind a NAT (CRLF over UDP and TCP, OPTIONS), reloads that stop them.
+add_test(NAME integration.nat
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/nat_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 110)
+set_tests_properties(integration.nat PROPERTIES LABELS integration TIMEOUT 60
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
