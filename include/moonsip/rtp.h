@@ -185,51 +185,79 @@ MS_API void ms_rtp_session_stats(const struct ms_rtp_session *s, enum ms_rtp_leg
  * (the answer, or a re-INVITE's offer) goes the other way, the same.
  *
  * What is relayed: m= lines with a non-zero port whose protocol is RTP
- * over UDP (RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF; SRTP passes through
- * untouched, keys and all). Other lines (UDP/TLS/RTP/SAVPF with its DTLS,
- * TCP, udptl, port 0) keep their port and address (a media-level c= is
- * added when the session-level one is rewritten). A port 0 ends the line's
- * session. ICE attributes are removed (the relay is the only candidate).
- * a=rtcp is rewritten to the relay's RTCP port. Direction attributes pass
- * through; a c= of 0.0.0.0 (RFC 2543 hold) stays 0.0.0.0 and leaves the
- * leg's peer as it was. m= lines keep their index across offers (RFC
- * 3264), so a re-INVITE updates the sessions it already has. */
+ * over UDP (RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, any case; SRTP passes
+ * through untouched, keys and all). Other lines (UDP/TLS/RTP/SAVPF with
+ * its DTLS, TCP, udptl, port 0) keep their port, address and attributes;
+ * when the session-level c= is rewritten, those that used it get a
+ * media-level c= with its original text. A port 0 (or another protocol)
+ * ends the line's session and gives its ports back.
+ *
+ * The rewriting of a relayed line: the m= port becomes the session's port
+ * on the other leg; a media-level c= becomes the relay's address, and so
+ * does the session-level c= when a relayed line uses it; an a=rtcp (only
+ * when there is one) becomes that port + 1, with the relay's address when
+ * it had an address. ICE attributes are removed from relayed lines, and
+ * from the session level when any line is relayed (the relay is the only
+ * candidate). Everything else, o= included, is written byte for byte.
+ * Direction attributes pass through; a c= of 0.0.0.0 or :: (RFC 2543
+ * hold) stays as it was and leaves the leg's peer as it was, while the
+ * port (and a=rtcp) is still rewritten.
+ *
+ * Leg X's peers from X's relayed line: the effective c= address (the
+ * line's, else the session's) with the m= port for RTP; a=rtcp (RFC
+ * 3605, port and optional address) for RTCP, else the RTP port + 1. Each
+ * body sets them again, which forgets the leg's latch (see above). The
+ * RTP clock of leg X (for jitter) is that of the first payload type of
+ * the m= format list: its a=rtpmap, else RFC 3551's for a static type.
+ *
+ * m= lines keep their index across offers (RFC 3264), so a re-INVITE
+ * updates the sessions it already has; a body may add lines, up to 16.
+ * The relay must outlive the media, and the media's sessions are its own:
+ * not to be freed by the caller (ms_rtp_relay_free() would free them from
+ * under it: free the media first). */
 struct ms_rtp_media;
 
-/* No packet on any stream of the call for the configured time (from its
- * start or its last packet). Called once, from the loop; it may free the
- * media. */
+/* No packet on any stream of the call (RTP or RTCP, either leg, relayed
+ * or dropped) for the configured time, counted from ms_rtp_media_new()
+ * or the last packet. Called once, from the loop, never inside a moonsip
+ * call; it may free the media. */
 typedef void (*ms_rtp_media_timeout_cb)(struct ms_rtp_media *m, void *arg);
 
 struct ms_rtp_media_config {
-	double timeout; /* seconds; 0: none */
-	ms_rtp_media_timeout_cb timeout_cb;
+	double timeout;                     /* seconds; 0: none */
+	ms_rtp_media_timeout_cb timeout_cb; /* required when timeout > 0 */
 	void *arg;
-	/* The address written into the SDP (c= and a=rtcp). NULL: the pool's
-	 * address, which must then not be a wildcard (MS_EINVAL). */
+	/* The address written into the SDP (c= and a=rtcp): numeric, of the
+	 * pool's family, not a wildcard (copied). NULL: the pool's address,
+	 * which must then not be a wildcard. */
 	const char *address;
 };
 
+/* MS_EINVAL for a config that breaks the rules above, MS_ENOMEM. */
 MS_API int ms_rtp_media_new(struct ms_rtp_media **out, struct ms_rtp_relay *r,
 			    const struct ms_rtp_media_config *cfg);
-/* Ends every session of the call. NULL is ignored. */
+/* Ends every session of the call and its timer. NULL is ignored. */
 MS_API void ms_rtp_media_free(struct ms_rtp_media *m);
 
 /* The SDP body 'body' came from the endpoint of leg 'from': sets that
  * leg's peers from it and appends to 'out' the body to pass on. 0; or, with
- * the call's sessions as they were and nothing appended: MS_EBADMSG (the
- * SDP does not parse, names a host instead of an address, or points at
- * the relay itself), MS_ENOTSUP (an address family the relay's pool
- * is not), MS_RTP_ENOPORTS (no ports for a new stream), MS_ENOMEM; *why
- * (may be NULL) says what was wrong. */
+ * the call's sessions and peers as they were and nothing appended:
+ * MS_EBADMSG (the SDP does not parse, has more than 16 m= lines, a relayed
+ * line names a host instead of a numeric address, has no c=, a bad
+ * a=rtcp or no room for RTCP (port 65535 without a=rtcp), or points at
+ * the relay itself: an address and port of the pool's range), MS_ENOTSUP (a relayed line with an address
+ * family the relay's pool is not, a multicast address, or a port count "port/2"), MS_RTP_ENOPORTS (no ports
+ * for a new stream), MS_ENOMEM, MS_EINVAL (bad arguments). *why (may be NULL) is set to a static English text
+ * saying what was wrong, and to NULL on success. */
 MS_API int ms_rtp_media_sdp(struct ms_rtp_media *m, enum ms_rtp_leg from, const char *body, size_t len,
 			    struct ms_buf *out, const char **why);
 
-/* m= lines seen so far, and the session of line i (NULL: not relayed). */
+/* m= lines seen so far (the most any body had), and the session of line i
+ * (NULL: not relayed now, or out of range). */
 MS_API unsigned ms_rtp_media_streams(const struct ms_rtp_media *m);
 MS_API struct ms_rtp_session *ms_rtp_media_stream(const struct ms_rtp_media *m, unsigned i);
-/* The media type of line i as its m= line said ("audio", "video"; "" when
- * out of range). */
+/* The media type of line i as its m= line last said ("audio", "video";
+ * cut to 15 bytes; "" when out of range). */
 MS_API const char *ms_rtp_media_kind(const struct ms_rtp_media *m, unsigned i);
 
 #ifdef __cplusplus
