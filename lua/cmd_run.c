@@ -11,6 +11,7 @@
 #include "basic_tu.h"
 #include "cmd.h"
 #include "host.h"
+#include "moonsip/addr.h"
 #include "moonsip/stack.h"
 
 #define MAX_LISTEN 16
@@ -79,7 +80,15 @@ static void usage(FILE *to)
 		"  --sweep S             how often expired bindings leave the file (default 30)\n"
 		"  --auth-max-failures N failed digest checks from one address, then it gets 403\n"
 		"                        for the rest of the window (default 20; 0: no limit)\n"
-		"  --auth-failure-window S  that window in seconds (default 60)\n");
+		"  --auth-failure-window S  that window in seconds (default 60)\n"
+		"  --rtp-address ADDR    the RTP relay's ports are bound on ADDR (default: the address\n"
+		"                        of the first udp listener)\n"
+		"  --rtp-advertise ADDR  the address written into relayed SDP (default: the bound one;\n"
+		"                        needed for a wildcard, or a server behind a NAT of its own)\n"
+		"  --rtp-ports MIN-MAX   the relay's port range, an RTP/RTCP pair per stream and leg\n"
+		"                        (default 30000-39999)\n"
+		"  --media-timeout S     a relayed call with no RTP or RTCP for S seconds ends its\n"
+		"                        media (default 60; 0: never)\n");
 }
 
 /* A whole number in [min, max], or -1 with a message. */
@@ -124,16 +133,37 @@ static int set_number(struct run *r, const char *opt, const char *val)
 		r->lua.auth_max_failures = n ? (uint32_t)n : UINT32_MAX;
 	else if (!strcmp(opt, "--auth-failure-window") && (n = number(opt, val, 1, 86400)) >= 0)
 		r->lua.auth_failure_window = (uint32_t)n;
+	else if (!strcmp(opt, "--media-timeout") && (n = number(opt, val, 0, 86400)) >= 0)
+		r->lua.media_timeout = (double)n;
 	else
 		return strcmp(opt, "--max-msg") && strcmp(opt, "--max-conns") && strcmp(opt, "--tcp-idle") &&
 				strcmp(opt, "--tcp-stall") && strcmp(opt, "--timer-c") &&
 				strcmp(opt, "--t1") && strcmp(opt, "--min-expires") &&
 				strcmp(opt, "--max-expires") && strcmp(opt, "--max-bindings") &&
 				strcmp(opt, "--sweep") && strcmp(opt, "--auth-max-failures") &&
-				strcmp(opt, "--auth-failure-window")
+				strcmp(opt, "--auth-failure-window") && strcmp(opt, "--media-timeout")
 			? 0
 			: -1;
 	return 1;
+}
+
+/* --rtp-ports MIN-MAX: a range holding at least one even/odd pair. */
+static int rtp_ports(struct run *r, const char *val)
+{
+	unsigned lo, hi;
+	char end;
+	if (sscanf(val, "%u-%u%c", &lo, &hi, &end) != 2 || lo < 1024 || hi > 65535 || lo > hi ||
+	    (lo + (lo & 1u)) + 1 > hi) {
+		fprintf(stderr,
+			"moonsip run: --rtp-ports wants MIN-MAX from 1024 to 65535 with an even and an odd "
+			"port "
+			"in it, not '%s'\n",
+			val);
+		return -1;
+	}
+	r->lua.rtp_port_min = (uint16_t)lo;
+	r->lua.rtp_port_max = (uint16_t)hi;
+	return 0;
 }
 
 static int set_option(struct run *r, const char *opt, const char *val)
@@ -155,6 +185,15 @@ static int set_option(struct run *r, const char *opt, const char *val)
 			return -1;
 		}
 		r->lua.db_sync_full = !strcmp(val, "full");
+	} else if (!strcmp(opt, "--rtp-address") || !strcmp(opt, "--rtp-advertise")) {
+		struct sockaddr_storage a;
+		if (ms_addr_set(&a, (struct ms_str){ val, strlen(val) }, 0) < 0) {
+			fprintf(stderr, "moonsip run: %s wants an IP address, not '%s'\n", opt, val);
+			return -1;
+		}
+		*(!strcmp(opt, "--rtp-address") ? &r->lua.rtp_address : &r->lua.rtp_advertise) = val;
+	} else if (!strcmp(opt, "--rtp-ports")) {
+		return rtp_ports(r, val);
 	} else if (!strcmp(opt, "--domain")) {
 		if (r->ndomains == MAX_DOMAINS) {
 			fprintf(stderr, "moonsip run: at most %d domains\n", MAX_DOMAINS);
@@ -278,7 +317,12 @@ static int set_handler(struct run *r, struct ev_loop *loop)
 				    .max_bindings = r->lua.max_bindings,
 				    .sweep_s = r->lua.sweep_s,
 				    .auth_max_failures = r->lua.auth_max_failures,
-				    .auth_failure_window = r->lua.auth_failure_window };
+				    .auth_failure_window = r->lua.auth_failure_window,
+				    .rtp_address = r->lua.rtp_address,
+				    .rtp_advertise = r->lua.rtp_advertise,
+				    .rtp_port_min = r->lua.rtp_port_min,
+				    .rtp_port_max = r->lua.rtp_port_max,
+				    .media_timeout = r->lua.media_timeout };
 	if (ms_lua_host_new(&r->host, &lc, err, sizeof err) < 0) {
 		fprintf(stderr, "moonsip run: %s\n", err);
 		return -1;
@@ -340,6 +384,7 @@ int ms_cmd_run(int argc, char **argv)
 	struct run r;
 	memset(&r, 0, sizeof r);
 	r.cfg.log.level = MS_LOG_INFO;
+	r.lua.media_timeout = 60;
 	if (parse_args(&r, argc, argv) < 0) {
 		usage(stderr);
 		return 2;

@@ -47,6 +47,14 @@ struct ms_lua_config {
 	 * after which it gets 403 until the window passes (0: 20 in 60 s;
 	 * auth_max_failures UINT32_MAX: no limit). */
 	uint32_t auth_max_failures, auth_failure_window;
+	/* The RTP relay (rtp.offer, media = "relay"), made on first use: the
+	 * address its ports are bound on (NULL: the first UDP listener's), the
+	 * address written into SDP (NULL: the bound one; needed when that is a
+	 * wildcard), its port range (0: 30000-39999), and the seconds without
+	 * a packet after which a call's media ends (0: none). */
+	const char *rtp_address, *rtp_advertise;
+	uint16_t rtp_port_min, rtp_port_max;
+	double media_timeout;
 };
 
 /* The registrar's file: 'given' (--db), else $MOONSIP_DATA_DIR/moonsip.db

@@ -177,7 +177,7 @@ static void task_start(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	c->sleeping = false;
-	ms__lua_resume(c, 0);
+	ms__lua_resume(c, c->start_nargs);
 }
 
 int ms__lua_spawn(lua_State *L, struct ms_lua_host *h)
@@ -198,6 +198,27 @@ int ms__lua_spawn(lua_State *L, struct ms_lua_host *h)
 	lua_xmove(L, c->co, 1);
 	link_call(h, c);
 	/* It starts from the loop, not inside the caller. */
+	ev_timer_init(&c->timer, task_start, 0, 0);
+	c->timer.data = c;
+	c->sleeping = true;
+	ev_timer_start(h->cfg.loop, &c->timer);
+	return 0;
+}
+
+int ms__lua_task_start(struct ms_lua_host *h, int nargs)
+{
+	struct ms_lua_gen *g = h->cur;
+	struct ms_lua_call *c = ms__calloc(1, sizeof *c);
+	if (!c) {
+		lua_pop(g->L, nargs + 1);
+		return MS_ENOMEM;
+	}
+	c->g = g;
+	c->co = lua_newthread(g->L);
+	c->co_ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
+	lua_xmove(g->L, c->co, nargs + 1);
+	c->start_nargs = nargs;
+	link_call(h, c);
 	ev_timer_init(&c->timer, task_start, 0, 0);
 	c->timer.data = c;
 	c->sleeping = true;
@@ -440,12 +461,19 @@ void ms_lua_host_request(struct ms_stxn *st, struct ms_msg *req, const struct ms
 	ms__lua_start(h, st, req, src);
 }
 
+static void rtp_filter(struct ms_msg *resp, struct ms_buf *replace, void *arg)
+{
+	ms__lua_rtp_filter(arg, resp, replace);
+}
+
 int ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack)
 {
 	h->cfg.stack = stack;
 	struct ms_proxy_config pc = { .stack = stack,
 				      .timer_c_ms = h->cfg.timer_c_ms,
-				      .domains = h->cfg.domains };
+				      .domains = h->cfg.domains,
+				      .response_filter = rtp_filter,
+				      .filter_arg = h };
 	return ms_proxy_new(&h->proxy, &pc);
 }
 

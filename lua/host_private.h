@@ -118,6 +118,7 @@ struct ms_lua_call {
 	struct ms__lua_uac *uac;   /* a request of proxy.request waiting */
 	struct ms_buf answer;      /* registrar.save: sent after the commit */
 	unsigned answer_code;
+	int start_nargs; /* a task's arguments on its first resume */
 };
 
 /* host_call.c */
@@ -147,6 +148,10 @@ uint64_t ms__lua_now_ns(void);
  * script is ended instead of resumed: true when it was. */
 int ms__lua_spawn(lua_State *L, struct ms_lua_host *h);
 bool ms__lua_task_replaced(struct ms_lua_call *c);
+/* A task of the current state running the function below 'nargs'
+ * arguments on top of its stack (all taken), started from the loop; for
+ * the host's own events (on_media_timeout). MS_ENOMEM. */
+int ms__lua_task_start(struct ms_lua_host *h, int nargs);
 /* api_uac.c: proxy.request's C half; a call ending while it waits. */
 void ms__lua_open_uac(lua_State *L, struct ms_lua_host *h);
 void ms__lua_uac_abandon(struct ms_lua_call *c);
@@ -207,6 +212,9 @@ void ms__lua_auth_free(struct ms_lua_host *h);
  * call); the relay, freed at the host's end. */
 void ms__lua_open_rtp(lua_State *L, struct ms_lua_host *h);
 void ms__lua_rtp_free(struct ms_lua_host *h);
+/* A response going up that the script does not see: its SDP rewritten
+ * into 'replace' when its call's media is relayed. */
+void ms__lua_rtp_filter(struct ms_lua_host *h, struct ms_msg *resp, struct ms_buf *replace);
 /* api_nat.c: the nat table (core.nat_api): detection, fix_contact,
  * keep-alives; its timer stopped at the host's end. */
 void ms__lua_open_nat(lua_State *L, struct ms_lua_host *h);

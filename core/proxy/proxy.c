@@ -17,6 +17,8 @@ int ms_proxy_new(struct ms_proxy **out, const struct ms_proxy_config *cfg)
 	p->txn = ms_stack_txn(cfg->stack);
 	p->loop = ms_stack_loop(cfg->stack);
 	p->timer_c_ms = cfg->timer_c_ms ? cfg->timer_c_ms : 180000;
+	p->filter = cfg->response_filter;
+	p->filter_arg = cfg->filter_arg;
 	if (getrandom(p->key, sizeof p->key, 0) != (ssize_t)sizeof p->key) {
 		ms__free(p);
 		return MS_EINVAL;

@@ -11,6 +11,8 @@ struct ms_proxy {
 	struct ms_txn_layer *txn;
 	struct ev_loop *loop;
 	uint32_t timer_c_ms;
+	void (*filter)(struct ms_msg *resp, struct ms_buf *replace, void *arg);
+	void *filter_arg;
 	char **domains;
 	unsigned ndomains;
 	uint64_t key[2];           /* loop-detection hashes and stateless branches */

@@ -161,8 +161,13 @@ static void pass_up(struct ms__pbranch *b, struct ms_msg *resp)
 	if (ms__proxy_strip_via(resp, &out) == 0) {
 		struct ms_msg m;
 		ms_msg_init(&m);
-		if (t->watch && t->ev.response && ms_msg_parse(&m, out.data, out.len, MS_PARSE_DGRAM) >= 0)
-			t->ev.response(t, b->no, &m, &repl, t->arg);
+		bool tu = t->watch && t->ev.response && !t->freed;
+		if ((tu || t->p->filter) && ms_msg_parse(&m, out.data, out.len, MS_PARSE_DGRAM) >= 0) {
+			if (tu)
+				t->ev.response(t, b->no, &m, &repl, t->arg);
+			else
+				t->p->filter(&m, &repl, t->p->filter_arg);
+		}
 		ms_msg_free(&m);
 		if (repl.len)
 			send_up(t, repl.data, repl.len, resp->status);

@@ -52,8 +52,9 @@ enum { MS__RTP = 0, MS__RTCP = 1 };
  * accepted from. */
 struct ms__rtp_latch {
 	struct sockaddr_storage addr;
-	bool known;   /* addr is set (signalled or learned) */
-	bool latched; /* addr was learned from a packet */
+	struct sockaddr_storage signalled; /* what signalling said last */
+	bool known;                        /* addr is set (signalled or learned) */
+	bool latched;                      /* addr was learned from a packet */
 	uint32_t ssrc;
 };
 

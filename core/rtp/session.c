@@ -146,9 +146,14 @@ uint16_t ms_rtp_session_port(const struct ms_rtp_session *s, enum ms_rtp_leg leg
 	return s->leg[leg & 1].ports.port;
 }
 
+/* Signalling gave the peer 'a'. The same address again (a session
+ * refresh, a retransmitted 2xx) keeps what was learned: a phone behind a
+ * NAT would otherwise lose its media until it sends the next packet. */
 static void set_latch(struct ms__rtp_latch *l, const struct sockaddr_storage *a)
 {
-	*l = (struct ms__rtp_latch){ .addr = *a, .known = true };
+	if (l->known && ms_addr_equal(&l->signalled, a))
+		return;
+	*l = (struct ms__rtp_latch){ .addr = *a, .signalled = *a, .known = true };
 }
 
 /* A peer the relay cannot send to, or must not: another family than the

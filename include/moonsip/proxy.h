@@ -40,6 +40,12 @@ struct ms_proxy_config {
 	/* Host names that are this proxy, besides its listeners' addresses
 	 * (Route and Request-URI processing). NULL-terminated, copied. */
 	const char *const *domains;
+	/* Provisional and 2xx responses going upstream that the TU's response
+	 * event does not see (it is not watching, or its context is freed: a
+	 * retransmitted or late 2xx) pass here first, without our Via; what
+	 * the filter puts in 'replace' goes instead. NULL: none. */
+	void (*response_filter)(struct ms_msg *resp, struct ms_buf *replace, void *arg);
+	void *filter_arg;
 };
 
 MS_API int ms_proxy_new(struct ms_proxy **out, const struct ms_proxy_config *cfg);

@@ -27,8 +27,9 @@
  * latched source (for RTCP: the sender SSRC of the first packet of the
  * compound); any other packet from a foreign source is counted as rejected
  * and dropped. The first packet wins: whoever sends first to a fresh port
- * takes the leg, as in every relay that latches. Setting a leg's peer again
- * (a re-INVITE) forgets the latch and its SSRC.
+ * takes the leg, as in every relay that latches. Setting a leg's peer to
+ * another address (a re-INVITE that moves the media) forgets the latch and
+ * its SSRC; the same address again (a session refresh) keeps them.
  *
  * Packets on a leg whose other side has no destination yet (neither
  * signalled nor latched) latch their own leg, are counted as dropped, and
@@ -143,7 +144,8 @@ MS_API uint16_t ms_rtp_session_port(const struct ms_rtp_session *s, enum ms_rtp_
 
 /* What signalling says about the leg's peer: its RTP address, and its RTCP
  * address (NULL: the RTP address with port + 1, as RFC 3550 has it without
- * an a=rtcp). Forgets the leg's latch. MS_EINVAL when a family differs
+ * an a=rtcp). Forgets the leg's latch when the address differs from the
+ * last one signalled. MS_EINVAL when a family differs
  * from the pool's, for a port 0 (a disabled stream: leave the peer unset),
  * or for an address of the pool's own range (ms_rtp_pool_contains). */
 MS_API int ms_rtp_session_set_peer(struct ms_rtp_session *s, enum ms_rtp_leg leg,

@@ -69,6 +69,93 @@ local ms = {
   end,
 }
 
+-- rtp ---------------------------------------------------------------------
+
+-- The media relay (lua/api_rtp.c). A call's media is known by its Call-ID
+-- and the caller's tag; the caller is leg a, the callee leg b.
+local rtp = {}
+
+-- Puts the relay into the SDP of a request (an INVITE's offer; or, late
+-- offer, a request without SDP, which only starts the call's media): true,
+-- or nil, why and what failed ("noports": answer 503; "badsdp", "family").
+-- opts: timeout (seconds without media before it ends; --media-timeout).
+function rtp.offer(msg, opts)
+  local timeout = opts and opts.timeout
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+    error(format("rtp.offer: option timeout must be a number of seconds >= 0, not %s", tostring(timeout)), 2)
+  end
+  return core.rtp_sdp(msg, true, timeout, "rtp.offer")
+end
+
+-- The same for the other SDP of the exchange (the answer in a 18x or 2xx,
+-- the ACK's of a late offer, a re-INVITE's): true, or nil, why, and
+-- "nocall" when no rtp.offer started the call's media.
+function rtp.answer(msg)
+  return core.rtp_sdp(msg, false, nil, "rtp.answer")
+end
+
+-- Ends the media of a call (a request or response of it, or a Call-ID:
+-- every call of it), ports back to the pool; how many calls ended.
+function rtp.delete(x)
+  if type(x) ~= "string" and type(x) ~= "userdata" then
+    error(format("bad argument #1 to 'rtp.delete' (message or Call-ID expected, got %s)", type(x)), 2)
+  end
+  return core.rtp_delete(x)
+end
+
+-- The figures of a call's media: { call_id, tag, duration, streams = { {
+-- kind, relayed, a = leg, b = leg } } }, leg a what the caller sent and b
+-- the callee: packets, bytes, lost, jitter_ms, rtcp_packets, forwarded,
+-- dropped, rejected, last_time, ssrc, latched, peer, port. nil when none.
+function rtp.stats(x)
+  if type(x) ~= "string" and type(x) ~= "userdata" then
+    error(format("bad argument #1 to 'rtp.stats' (message or Call-ID expected, got %s)", type(x)), 2)
+  end
+  return core.rtp_stats(x)
+end
+
+-- The relay's ports: { size, available, calls, address }.
+function rtp.pool()
+  return core.rtp_pool()
+end
+
+-- proxy.relay and proxy.route with { media = "relay" }: the offer before
+-- the branches, the answers as responses come up, the media ended when
+-- the call fails or ends.
+local function media_on(opts)
+  local m = opts.media
+  if m == nil or m == false then return false end
+  if m ~= "relay" then
+    error(format("proxy.relay: option media must be \"relay\", not %s", tostring(m)), 4)
+  end
+  return true
+end
+
+-- The request's side: true when the relay is in (made or already there).
+local function media_request(req)
+  local method = req.method
+  if not req.in_dialog then
+    if method ~= "INVITE" then return false end
+    local ok, why, kind = rtp.offer(req)
+    if ok then return true end
+    if kind == "noports" then return nil, why end
+    log.warn("media not relayed: %s", why)
+    return false
+  end
+  if not core.rtp_has(req) then return false end
+  local ok, why = rtp.answer(req)
+  if not ok then log.warn("media of %s not updated: %s", method, why) end
+  return true
+end
+
+local function media_reply(user)
+  return function(res)
+    local ok, why, kind = rtp.answer(res)
+    if not ok and kind ~= "nocall" then log.warn("media of a %d not relayed: %s", res.status, why) end
+    if user then return user(res) end
+  end
+end
+
 -- proxy -----------------------------------------------------------------
 
 -- Targets as given (a URI string, a URI object, a contact table with uri
@@ -162,8 +249,26 @@ end
 
 local proxy = {}
 
+local relay
+
 function proxy.relay(req, targets, opts)
   opts = check_opts(opts)
+  if not media_on(opts) then return relay(req, targets, opts) end
+  local anchored, why = media_request(req)
+  if anchored == nil then -- no ports for the media: the call cannot be relayed
+    req:reply(503, "Service Unavailable (no RTP ports left)")
+    return core.relay_none(req, why)
+  end
+  if not anchored then return relay(req, targets, opts) end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.on_reply = media_reply(opts.on_reply)
+  local res = relay(req, targets, o)
+  if res.status >= 300 and not req.in_dialog then rtp.delete(req) end
+  return res
+end
+
+function relay(req, targets, opts)
   if type(targets) == "string" then -- the usual case, without the tables of groups
     local ok, why = core.uri_check(targets)
     if not ok then error(format("bad target '%s' to 'proxy.relay': %s", targets, why), 2) end
@@ -243,15 +348,24 @@ end
 -- In-dialog requests: Route processing, then on to the Request-URI (the
 -- top Route picks the hop). An ACK goes on without a transaction.
 function proxy.route(req, opts)
+  local media = opts ~= nil and type(opts) == "table" and media_on(opts)
   local target = core.route_prepare(req)
-  if req.method == "ACK" then
-    if target then return proxy.forward(req, target) end
-    return nil, "no route for the ACK"
+  local method = req.method
+  if method == "ACK" then
+    if not target then return nil, "no route for the ACK" end
+    if media and core.rtp_has(req) then
+      local ok, why = rtp.answer(req)
+      if not ok then log.warn("media of the ACK not relayed: %s", why) end
+    end
+    return proxy.forward(req, target)
   end
   if not target then
+    if media and method == "BYE" then rtp.delete(req) end
     return req:reply(404, "Not Found (nothing to route this in-dialog request on)")
   end
-  return proxy.relay(req, target, opts)
+  local res = proxy.relay(req, target, opts)
+  if media and method == "BYE" then rtp.delete(req) end
+  return res
 end
 
 -- registrar ---------------------------------------------------------------
@@ -347,23 +461,13 @@ function auth.consume(req, opts)
   return req:remove_header(as_proxy(req, opts) and "Proxy-Authorization" or "Authorization")
 end
 
--- The areas later capabilities fill in. Until then, using one says so.
-local function pending(area, issue)
-  return setmetatable({}, {
-    __index = function(_, k)
-      error(format("%s.%s is not available in this version of moonsip (it comes with %s)",
-        area, tostring(k), issue), 2)
-    end,
-  })
-end
-
 local api = {
   log = log,
   ms = ms,
   proxy = proxy,
   registrar = registrar,
   auth = auth,
-  rtp = pending("rtp", "the RTP relay"),
+  rtp = rtp,
   nat = core.nat_api,
 }
 for name, t in pairs(api) do

@@ -78,6 +78,23 @@ set_tests_properties(integration.proxy_checks integration.proxy integration.regi
   PROPERTIES LABELS integration ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
 set_tests_properties(integration.default_calls integration.registrar_crash PROPERTIES TIMEOUT 120)
 
+# Ports 120 (server), 121 and 122 (the UAs' SIP), 123 (a second server),
+# 124 to 127 (the UAs' RTP), 130 to 141 (the relays' --rtp-ports): calls
+# with their media through the relay; SIPp with RTP at 142 to 153, its
+# server's relay at 160 to 167.
+add_test(NAME integration.rtp
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/rtp_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 120)
+set_tests_properties(integration.rtp PROPERTIES LABELS integration TIMEOUT 120
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+
+# No ports on this machine's network: the test makes its own namespaces
+# (a caller behind a NAT, moonsip and the callee on the public side), and
+# exits 77 (skipped) where it cannot (not root, no netns, no nft/iptables).
+add_test(NAME integration.rtp_nat
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/rtp_nat_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR})
+set_tests_properties(integration.rtp_nat PROPERTIES LABELS integration TIMEOUT 90 SKIP_RETURN_CODE 77
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+
 # Ports 110 (server, UDP and TCP) to 114 (socket peers): the nat table:
 # detection, fix_contact on a request and a 2xx, keep-alives to a peer
 # behind a NAT (CRLF over UDP and TCP, OPTIONS), reloads that stop them.

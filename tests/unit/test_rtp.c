@@ -450,16 +450,24 @@ TEST(rtp_relay_latches_the_real_source)
 	len = send_rtp(&eb, f.port_b, 0xB, 1, pkt);
 	expect_bytes(f.loop, &ea, pkt, len, NULL);
 	expect_nothing(f.loop, &wrong);
-	/* a re-INVITE names the peer again: the latch is forgotten, and the
-	 * next packet latches anew */
+	/* a session refresh names the same address again: the latch stays */
 	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &wrong.addr, NULL), 0);
-	ASSERT(!stats_of(&f, MS_RTP_LEG_A).latched);
+	ASSERT(stats_of(&f, MS_RTP_LEG_A).latched);
 	len = send_rtp(&eb, f.port_b, 0xB, 2, pkt);
-	expect_bytes(f.loop, &wrong, pkt, len, NULL);
+	expect_bytes(f.loop, &ea, pkt, len, NULL);
+	expect_nothing(f.loop, &wrong);
+	/* a re-INVITE that moves the media: the latch is forgotten, media goes
+	 * to the new address until a packet latches anew */
+	struct ep moved = ep_open();
+	ASSERT_INT(ms_rtp_session_set_peer(f.s, MS_RTP_LEG_A, &moved.addr, NULL), 0);
+	ASSERT(!stats_of(&f, MS_RTP_LEG_A).latched);
+	len = send_rtp(&eb, f.port_b, 0xB, 3, pkt);
+	expect_bytes(f.loop, &moved, pkt, len, NULL);
 	fixture_close(&f);
 	close(ea.fd);
 	close(eb.fd);
 	close(wrong.fd);
+	close(moved.fd);
 }
 
 TEST(rtp_relay_relatch_only_with_the_same_ssrc)
