@@ -30,7 +30,8 @@ struct ms__lua_nat {
 /* The keep-alives a script asked for, kept in its own state's registry:
  * each tick reads the running script's, so that a reload decides (a
  * reloaded script that does not call nat.keepalive stops them), and a
- * reload that fails after its top level called it changes nothing. */
+ * reload that fails after its top level called it leaves the running
+ * script's (only the time of the next tick may have moved). */
 struct ka_cfg {
 	bool on;
 	bool options; /* OPTIONS, else CRLFCRLF */
