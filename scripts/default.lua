@@ -9,6 +9,13 @@
 --                 that is no user here); for anyone else: relayed on.
 --   in a dialog   along the Route set (Record-Route made this proxy part
 --                 of it).
+--   NAT           a call from or to a phone behind a NAT (its Via or
+--                 Contact says so, or its REGISTER came through one) has
+--                 its media relayed by moonsip, and the Contact of its
+--                 requests and answers rewritten to where they came from,
+--                 so that media and in-dialog requests find their way
+--                 back; phones registered through a NAT get a keep-alive
+--                 every 30 s to keep their NAT's mapping open.
 --
 -- The realm of a user is the host part of their address: add users with
 -- `moonsip user add alice@example.test` and run the server with
@@ -26,6 +33,8 @@
 --   MOONSIP_DIGEST    the digest algorithms challenged with, in order
 --                     (default "SHA-256,MD5"); "MD5" for clients that give
 --                     up at a SHA-256 challenge instead of taking the next.
+--   MOONSIP_KEEPALIVE seconds between keep-alives to phones behind a NAT
+--                     (default 30; 0: none).
 --
 -- Run it:    moonsip run scripts/default.lua
 -- Check it:  moonsip check scripts/default.lua
@@ -40,6 +49,16 @@ for alg in (os.getenv("MOONSIP_DIGEST") or "SHA-256,MD5"):gmatch("[^,%s]+") do
   DIGEST[#DIGEST + 1] = alg
 end
 local CHALLENGE = { algorithms = DIGEST }
+
+local KEEPALIVE = tonumber(os.getenv("MOONSIP_KEEPALIVE") or "30")
+if not KEEPALIVE or KEEPALIVE < 0 then error("MOONSIP_KEEPALIVE: seconds >= 0 expected", 0) end
+nat.keepalive(KEEPALIVE > 0 and { interval = KEEPALIVE } or false)
+
+-- Answers from a phone behind a NAT: its Contact is where they came from.
+local function fix_reply(res)
+  if nat.detect(res) then nat.fix_contact(res) end
+end
+local IN_DIALOG = { media = "relay", on_reply = fix_reply }
 
 -- A REGISTER binds the To address; only its own user may do that.
 local function register(req)
@@ -104,9 +123,11 @@ end
 function on_request(req)
   local method = req.method
 
-  -- In a dialog: ACK, BYE, re-INVITE... along the Route set.
+  -- In a dialog: ACK, BYE, re-INVITE... along the Route set, with the
+  -- call's media when it is relayed (a BYE ends it).
   if req.in_dialog then
-    return proxy.route(req)
+    if nat.detect(req) then nat.fix_contact(req) end
+    return proxy.route(req, IN_DIALOG)
   end
 
   -- An ACK outside a dialog matched no transaction: nothing to do.
@@ -143,7 +164,15 @@ function on_request(req)
     if not target then return end
   end
 
-  local res = proxy.relay(req, target, { record_route = true })
+  -- Behind a NAT on either side: the media through moonsip.
+  local natted = nat.detect(req)
+  if natted then nat.fix_contact(req) end
+  if type(target) == "table" then
+    for _, c in ipairs(target) do natted = natted or c.nat end
+  end
+  local opts = { record_route = true }
+  if natted then opts = { record_route = true, media = "relay", on_reply = fix_reply } end
+  local res = proxy.relay(req, target, opts)
   if res.status >= 300 then
     local where = type(target) == "table" and tostring(req.uri) or tostring(target)
     log.info("%s to %s: %d %s", method, where, res.status, res.reason)

@@ -102,3 +102,11 @@ add_test(NAME integration.nat
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/nat_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 110)
 set_tests_properties(integration.nat PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+
+# Ports 170 (server) to 176 (two UAs' SIP and RTP), 180 to 187 (the relay):
+# the default script with a phone behind a NAT: keep-alives, Contact
+# rewritten, media relayed.
+add_test(NAME integration.default_nat
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/default_nat_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 170)
+set_tests_properties(integration.default_nat PROPERTIES LABELS integration TIMEOUT 60
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
