@@ -419,7 +419,11 @@ static int nat_keepalive(lua_State *L)
 	ms__lua_api_entry(L, h);
 	struct ka_cfg cfg;
 	keepalive_args(L, &cfg);
-	if (!h->cfg.stack && h->cfg.answer_cb)
+	/* The test harness has no network. A script's top level is taken as
+	 * `moonsip check` takes it, so that a script that asks for keep-alives
+	 * can be tested; a handler that counts on them is told. */
+	bool harness = !h->cfg.stack && h->cfg.answer_cb;
+	if (harness && h->current)
 		return luaL_error(
 			L,
 			"nat.keepalive needs a server (the test harness of require \"moonsip\" has no "
@@ -427,7 +431,7 @@ static int nat_keepalive(lua_State *L)
 	lua_pushlightuserdata(L, (void *)&cfg_key);
 	*(struct ka_cfg *)lua_newuserdata(L, sizeof cfg) = cfg;
 	lua_rawset(L, LUA_REGISTRYINDEX);
-	if (!h->cfg.loop) /* moonsip check: nothing runs */
+	if (!h->cfg.loop || harness) /* moonsip check, the harness: nothing is sent */
 		return 0;
 	if (!h->nat) {
 		h->nat = ms__calloc(1, sizeof *h->nat);

@@ -90,7 +90,7 @@ describe("nat", function()
     assert.matches("nat%.lua:%d+: bad argument", err("keepalive_zero"))
   end)
 
-  it("keepalive needs a server: the harness says so", function()
+  it("keepalive needs a server: taken at the top level (the script loaded), refused in a handler", function()
     local e = err("keepalive_harness")
     assert.matches('nat.keepalive needs a server %(the test harness of require "moonsip" has no network%)', e)
     assert.matches("needs a server", err("keepalive_off"))
