@@ -14,6 +14,7 @@
 #                messages with CRLF keep-alives between them
 # OUT_DIR/sdp    the bodies of the corpus messages that carry SDP, and
 #                tests/fuzz/seeds/sdp when it exists
+# OUT_DIR/media  the sdp seeds behind a fuzz_media flag byte
 # OUT_DIR/stack  the msg seeds behind a fuzz_stack mode byte
 set -euo pipefail
 
@@ -24,7 +25,7 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=$here/../corpus
 out=$1
-mkdir -p "$out/msg" "$out/uri" "$out/frame" "$out/sdp" "$out/stack"
+mkdir -p "$out/msg" "$out/uri" "$out/frame" "$out/sdp" "$out/media" "$out/stack"
 
 # Corpus files as "dir-name" seed names, in a stable order.
 mapfile -t files < <(cd "$corpus" && find rfc4475 rfc5118 -name '*.dat' | LC_ALL=C sort)
@@ -102,6 +103,13 @@ for f in "$out"/msg/*; do
 	done
 done
 
-for t in msg uri frame sdp stack; do
+# media: the SDP seeds behind a flag byte each (first leg, re-INVITE, address)
+for f in "$out/sdp"/*; do
+	for b in 00 03 05; do
+		{ printf "\\x$b"; cat "$f"; } >"$out/media/$b-$(basename "$f")"
+	done
+done
+
+for t in msg uri frame sdp media stack; do
 	echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -9,7 +9,7 @@
 #
 # Environment:
 #   MS_FUZZ_SECONDS  run time of each target (default 15)
-#   MS_FUZZ_TARGETS  which targets (default "msg uri frame sdp stack")
+#   MS_FUZZ_TARGETS  which targets (default "msg uri frame sdp media stack")
 #   MS_FUZZ_CFLAGS   extra C flags for the build
 #   MS_FUZZ_WORK     directory for corpora, logs and reproducers (default: a
 #                    new temporary directory, removed when all targets pass)
@@ -18,7 +18,7 @@ set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-fuzz}
 secs=${MS_FUZZ_SECONDS:-15}
-targets=${MS_FUZZ_TARGETS:-msg uri frame sdp stack}
+targets=${MS_FUZZ_TARGETS:-msg uri frame sdp media stack}
 cc=clang-14
 
 # Inputs longer than a target needs only slow it down: a URI is short, a
@@ -28,6 +28,7 @@ max_len() {
 	uri) echo 512 ;;
 	msg) echo 8192 ;;
 	sdp) echo 4096 ;;
+	media) echo 4096 ;;
 	frame) echo 16384 ;;
 	stack) echo 8192 ;;
 	*) echo 4096 ;;
