@@ -105,8 +105,7 @@ static struct ms_lua_req *msg_arg(lua_State *L, const char *fn, struct ms_msg **
 		luaL_error(L, "bad argument #1 to '%s' (request or response expected, got %s)", fn,
 			   luaL_typename(L, 1));
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
-	ms__lua_api_entry(L, r->h);
-	*m = ms__lua_req_view(L, r);
+	*m = ms__lua_req_view(L, r); /* with the API's time check */
 	return r;
 }
 
