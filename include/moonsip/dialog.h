@@ -73,7 +73,8 @@ struct ms_dialog;
  *            tag; 'resp' is not a 101-299 response to it (Call-ID, From
  *            tag, CSeq), has no To tag, or is a 2xx without a Contact; a
  *            Contact that is '*' or not a sip/sips URI;
- * MS_EBADMSG a Record-Route, From, To or Contact that does not parse;
+ * MS_EBADMSG From, To, Call-ID or CSeq missing or malformed, a
+ *            Record-Route or Contact that does not parse;
  * MS_EMSGSIZE over the bounds above; MS_ENOMEM. */
 MS_API int ms_dialog_uac_new(struct ms_dialog **out, struct ms_msg *invite, struct ms_msg *resp);
 
@@ -125,10 +126,10 @@ MS_API void ms_dialog_terminate(struct ms_dialog *d);
 /* Whether a message belongs to this dialog (§12.2): a request received
  * when its Call-ID is the dialog's, its To tag the local tag and its From
  * tag the remote tag; a response when its Call-ID matches, its From tag
- * is the local tag and its To tag the remote tag (so each early dialog of
- * a forked INVITE matches only the responses of its own remote tag, and a
- * response without a To tag matches none). Call-IDs compare byte by byte,
- * tags case-insensitively (§7.3.1: they are tokens). */
+ * is the local tag and its To tag the remote tag. So each early dialog of
+ * a forked INVITE matches only the responses of its own remote tag, and
+ * a response without a To tag (a 100) matches no UAC dialog. Call-IDs
+ * compare byte by byte, tags without case (§7.3.1: they are tokens). */
 MS_API bool ms_dialog_matches(const struct ms_dialog *d, struct ms_msg *m);
 
 /* A request received within the dialog (§12.2.2), before the UA acts on
@@ -150,12 +151,13 @@ MS_API bool ms_dialog_matches(const struct ms_dialog *d, struct ms_msg *m);
  * MS_EMSGSIZE, MS_ENOMEM (a new remote target that cannot be kept). */
 MS_API int ms_dialog_receive(struct ms_dialog *d, struct ms_msg *req);
 
-/* UAC of a target refresh: a 2xx to a re-INVITE or UPDATE this UA sent in
- * the dialog gives the remote target its Contact (§12.2.1.2). For the 2xx
- * that confirms the dialog, use ms_dialog_confirm(). On failure the
- * dialog is unchanged: MS_EINVAL for a terminated dialog, a message that
- * is not a 2xx to INVITE or UPDATE of this dialog, or has no usable
- * Contact; MS_EBADMSG, MS_EMSGSIZE, MS_ENOMEM. */
+/* The sender of a target refresh, either side: a 2xx to a re-INVITE or
+ * UPDATE this UA sent in the dialog gives the remote target its Contact
+ * (§12.2.1.2). For the 2xx that confirms a UAC dialog, use
+ * ms_dialog_confirm(). On failure the dialog is unchanged: MS_EINVAL for
+ * a terminated dialog, a message that is not a 2xx to INVITE or UPDATE
+ * of this dialog, or has no usable Contact; MS_EBADMSG (a Contact that
+ * does not parse), MS_EMSGSIZE, MS_ENOMEM. */
 MS_API int ms_dialog_target_refresh(struct ms_dialog *d, struct ms_msg *resp);
 
 /* What a request built here carries besides the dialog's headers. Any of

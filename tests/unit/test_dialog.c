@@ -410,6 +410,31 @@ TEST(dialog_cseq_rules)
 	ms_buf_free(&out);
 }
 
+/* The local CSeq cannot pass 2^32-1: the request is refused. */
+TEST(dialog_local_cseq_limit)
+{
+	char text[2048], buf[2048];
+	const char *at = strstr(alice_invite, "314159 INVITE");
+	ASSERT(at);
+	snprintf(text, sizeof text, "%.*s4294967294%s", (int)(at - alice_invite), alice_invite, at + 6);
+	struct ms_msg inv, resp;
+	struct ms_dialog *d;
+	parse(&inv, text);
+	response_cseq(&resp, buf, sizeof buf, "200 OK", "a6c85cf", "4294967294 INVITE", BOB_CONTACT);
+	ASSERT_INT(ms_dialog_uac_new(&d, &inv, &resp), 0);
+	struct ms_buf out;
+	ms_buf_init(&out);
+	request(d, "INFO", NULL, &out);
+	ASSERT(has(&out, "\r\nCSeq: 4294967295 INFO\r\n"));
+	out.len = 0;
+	ASSERT_INT(ms_dialog_request(d, MS_STR("BYE"), &out, NULL), MS_ERANGE);
+	ASSERT_INT(out.len, 0);
+	ASSERT_INT(ms_dialog_local_cseq(d), 4294967295u);
+	ASSERT_INT(ms_dialog_ack(d, 4294967294u, &out, NULL), 0); /* the ACK still goes */
+	ms_buf_free(&out);
+	ms_dialog_free(d);
+}
+
 TEST(dialog_remote_cseq_order)
 {
 	struct ms_dialog *d = bob_dialog();
