@@ -1,0 +1,117 @@
+/* One request of the UA in a client transaction: where it goes, its Via,
+ * and the responses back to its owner, digest challenges answered on the
+ * way (ua_auth.c). */
+#include <string.h>
+
+#include "moonsip/proxy.h"
+#include "ua/ua_private.h"
+
+void ms__ua_out_init(struct ms__ua_out *o, struct ms_ua *ua, ms__ua_out_cb cb, void *owner)
+{
+	memset(o, 0, sizeof *o);
+	o->ua = ua;
+	o->cb = cb;
+	o->owner = owner;
+	ms_buf_init(&o->head);
+	ms_buf_init(&o->sent);
+}
+
+void ms__ua_out_free(struct ms__ua_out *o)
+{
+	if (o->ct)
+		ms_ctxn_release(o->ct);
+	o->ct = NULL;
+	ms_buf_free(&o->head);
+	ms_buf_free(&o->sent);
+}
+
+int ms__ua_peer(struct ms_str uri, struct ms_txn_peer *dst, bool *udp_only)
+{
+	struct ms_uri u;
+	struct ms_str name;
+	const char *why;
+	memset(dst, 0, sizeof *dst);
+	if (ms_uri_parse(&u, uri.s, uri.len, &why) < 0)
+		return MS_EINVAL;
+	int rc = ms_proxy_next_hop(&u, dst, &name);
+	if (rc == MS_EAGAIN)
+		return MS_ENOTSUP; /* a host name: not resolved here (yet) */
+	if (udp_only)
+		*udp_only = ms_str_ieqz(u.transport, "udp");
+	return rc;
+}
+
+int ms__ua_with_via(struct ms_ua *ua, const struct ms_buf *head, struct ms_txn_peer *dst, bool udp_only,
+		    struct ms_buf *out)
+{
+	struct ms_buf via;
+	const char *eol = memchr(head->data, '\n', head->len);
+	if (!eol)
+		return MS_EINVAL;
+	size_t line = (size_t)(eol + 1 - head->data);
+	ms_buf_init(&via);
+	out->len = 0;
+	int rc = ms_stack_via(ua->stack, dst, head->len + 100, udp_only, &via);
+	if (rc == 0)
+		rc = ms_buf_add(out, head->data, line);
+	if (rc == 0)
+		rc = ms_buf_printf(out, "Via: %.*s\r\n", (int)via.len, via.data);
+	if (rc == 0)
+		rc = ms_buf_add(out, head->data + line, head->len - line);
+	ms_buf_free(&via);
+	return rc;
+}
+
+static void on_ctxn(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp, void *arg)
+{
+	struct ms__ua_out *o = arg;
+	if (status == MS_TXN_TERMINATED) {
+		if (ct == o->ct) {
+			o->ct = NULL;
+			o->cb(o, status, NULL);
+		}
+		return;
+	}
+	if ((status == 401 || status == 407) && resp && !o->final && ms__ua_auth_retry(o, resp) == 1)
+		return;
+	if (status >= 200)
+		o->final = true;
+	o->cb(o, status, resp); /* last: the owner may free o */
+}
+
+/* Sends o->sent again in a new transaction (the first time, or with new
+ * credentials). */
+int ms__ua_out_send(struct ms__ua_out *o)
+{
+	int rc = ms__ua_with_via(o->ua, &o->head, &o->dst, o->udp_only, &o->sent);
+	struct ms_ctxn *ct = NULL;
+	if (rc == 0)
+		rc = ms_ctxn_new(&ct, ms_stack_txn(o->ua->stack), o->sent.data, o->sent.len, &o->dst, on_ctxn,
+				 o);
+	if (rc)
+		return rc;
+	if (o->ct)
+		ms_ctxn_release(o->ct);
+	o->ct = ct;
+	o->final = false;
+	return 0;
+}
+
+int ms__ua_out_start(struct ms__ua_out *o, struct ms_str hop)
+{
+	int rc = ms__ua_peer(hop, &o->dst, &o->udp_only);
+	return rc ? rc : ms__ua_out_send(o);
+}
+
+uint32_t ms__ua_out_cseq(const struct ms__ua_out *o)
+{
+	struct ms_msg m;
+	uint32_t n = 0;
+	ms_msg_init(&m);
+	if (ms_msg_parse(&m, o->head.data, o->head.len, MS_PARSE_DGRAM) >= 0) {
+		const struct ms_cseq *c = ms_msg_cseq(&m);
+		n = c ? c->num : 0;
+	}
+	ms_msg_free(&m);
+	return n;
+}
