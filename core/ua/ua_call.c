@@ -48,6 +48,14 @@ static void on_bye(struct ms__ua_out *o, unsigned status, struct ms_msg *resp);
 
 static void on_retx(struct ev_loop *loop, ev_timer *w, int revents);
 
+void ms__ua_ctxn_ignore(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp, void *arg)
+{
+	(void)ct;
+	(void)status;
+	(void)resp;
+	(void)arg;
+}
+
 struct ms_ua_call *ms__ua_call_alloc(struct ms_ua *ua, bool outgoing)
 {
 	if (ua->ncalls >= MS_UA_MAX_CALLS)
@@ -139,7 +147,7 @@ static void wind_down(struct ms_ua_call *c)
 	if (c->state == MS__CALL_UP || c->state == MS__CALL_ANSWERED)
 		ms__ua_call_bye_quiet(c);
 	else if (c->outgoing && c->state <= MS__CALL_EARLY && c->inv.ct &&
-		 ms_ctxn_cancel(&cancel, c->inv.ct, NULL, NULL) == 0)
+		 ms_ctxn_cancel(&cancel, c->inv.ct, ms__ua_ctxn_ignore, NULL) == 0)
 		ms_ctxn_release(cancel);
 	else if (!c->outgoing && c->state == MS__CALL_EARLY && c->st)
 		ms_stxn_respond(c->st, 480, MS_STR_NULL, ms_dialog_local_tag(c->dlg));
@@ -199,7 +207,7 @@ static int uac_dialog(struct ms_ua_call *c, struct ms_msg *resp)
 static void send_cancel(struct ms_ua_call *c)
 {
 	struct ms_ctxn *cancel;
-	if (c->inv.ct && ms_ctxn_cancel(&cancel, c->inv.ct, NULL, NULL) == 0) {
+	if (c->inv.ct && ms_ctxn_cancel(&cancel, c->inv.ct, ms__ua_ctxn_ignore, NULL) == 0) {
 		ms_ctxn_release(cancel); /* its answer tells nothing the INVITE's won't */
 		c->cancel_wanted = false;
 	}

@@ -56,6 +56,10 @@ void ms__ua_call_ended(struct ms_ua_call *c, enum ms_ua_end why);
 /* A server transaction's events, for the handles a call keeps. */
 void ms__ua_call_on_stxn(struct ms_stxn *st, unsigned status, void *arg);
 void ms__ua_call_stxn_ignore(struct ms_stxn *st, unsigned status, void *arg);
+/* A client transaction whose answer nobody waits for (a CANCEL). */
+void ms__ua_ctxn_ignore(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp, void *arg);
+/* Answers the INVITE being answered with 200 and c->local_sdp. */
+int ms__ua_call_answer_2xx(struct ms_ua_call *c);
 /* The SDP of a message, or empty. */
 struct ms_str ms__ua_sdp(struct ms_msg *m);
 int ms__ua_set_sdp(struct ms_buf *b, const char *sdp);

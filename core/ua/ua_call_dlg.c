@@ -120,7 +120,7 @@ static void got_reinvite(struct ms_ua_call *c, struct ms_stxn *st, struct ms_msg
 	c->st_cseq = cs ? cs->num : 0;
 	ms_stxn_set_cb(st, ms__ua_call_on_stxn, c);
 	if (!c->ev || !c->ev->reinvite) {
-		ms_ua_call_answer(c, c->local_sdp.len ? c->local_sdp.data : NULL);
+		ms__ua_call_answer_2xx(c); /* with the last SDP we sent */
 		return;
 	}
 	ms__ua_call_hold(c);

@@ -80,14 +80,15 @@ int ms_ua_call_ring(struct ms_ua_call *c)
 	return answer(c, 180, MS_STR_NULL, MS_STR_NULL);
 }
 
-int ms_ua_call_answer(struct ms_ua_call *c, const char *sdp)
+static bool reinvite_unanswered(const struct ms_ua_call *c)
 {
-	bool reinvite = c->st && c->st_reinvite && ms_stxn_status(c->st) < 200;
-	if (!unanswered(c) && !reinvite)
-		return MS_EINVAL;
-	int rc = ms__ua_set_sdp(&c->local_sdp, sdp);
-	if (rc == 0)
-		rc = answer(c, 200, MS_STR_NULL, (struct ms_str){ c->local_sdp.data, c->local_sdp.len });
+	return c->st && c->st_reinvite && ms_stxn_status(c->st) < 200;
+}
+
+int ms__ua_call_answer_2xx(struct ms_ua_call *c)
+{
+	bool reinvite = reinvite_unanswered(c);
+	int rc = answer(c, 200, MS_STR_NULL, (struct ms_str){ c->local_sdp.data, c->local_sdp.len });
 	if (rc)
 		return rc;
 	if (!reinvite) {
@@ -96,6 +97,14 @@ int ms_ua_call_answer(struct ms_ua_call *c, const char *sdp)
 	}
 	ms__ua_call_retx_start(c);
 	return 0;
+}
+
+int ms_ua_call_answer(struct ms_ua_call *c, const char *sdp)
+{
+	if (!unanswered(c) && !reinvite_unanswered(c))
+		return MS_EINVAL;
+	int rc = ms__ua_set_sdp(&c->local_sdp, sdp);
+	return rc ? rc : ms__ua_call_answer_2xx(c);
 }
 
 int ms_ua_call_reject(struct ms_ua_call *c, unsigned code, const char *reason)
