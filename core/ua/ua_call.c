@@ -47,6 +47,7 @@ static void on_rinv(struct ms__ua_out *o, unsigned status, struct ms_msg *resp);
 static void on_bye(struct ms__ua_out *o, unsigned status, struct ms_msg *resp);
 
 static void on_retx(struct ev_loop *loop, ev_timer *w, int revents);
+static void ack_timeout(struct ms_ua_call *c);
 
 void ms__ua_ctxn_ignore(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp, void *arg)
 {
@@ -92,10 +93,11 @@ void ms__ua_call_stxn_ignore(struct ms_stxn *st, unsigned status, void *arg)
 void ms__ua_call_on_stxn(struct ms_stxn *st, unsigned status, void *arg)
 {
 	struct ms_ua_call *c = arg;
-	if (status == MS_TXN_TERMINATED && st == c->st) {
-		c->st = NULL;
-		ev_timer_stop(c->ua->loop, &c->retx);
-	}
+	if (status != MS_TXN_TERMINATED || st != c->st)
+		return;
+	c->st = NULL;
+	if (c->wait_ack) /* Timer L ended the transaction before our timer fired */
+		ack_timeout(c);
 }
 
 /* Unlinks and lets go of everything: transactions released, timers
@@ -371,26 +373,35 @@ int ms_ua_call_cancel(struct ms_ua_call *c)
 	return 0;
 }
 
+/* §13.3.1.4: our 2xx got no ACK within 64*T1; the session ends with a
+ * BYE (a re-INVITE's only loses its answer). */
+static void ack_timeout(struct ms_ua_call *c)
+{
+	bool first = !c->st_reinvite;
+	c->wait_ack = false;
+	ev_timer_stop(c->ua->loop, &c->retx);
+	ms__ua_call_bye_quiet(c);
+	if (first)
+		ms__ua_call_ended(c, MS_UA_END_TIMEOUT);
+}
+
 static void on_retx(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ms_ua_call *c = w->data;
+	uint32_t limit = 64 * c->ua->t1;
 	(void)loop;
 	(void)revents;
-	if (!c->wait_ack || !c->st)
+	if (!c->wait_ack)
 		return;
-	if (c->retx_total >= 64 * c->ua->t1) {
-		/* §13.3.1.4: no ACK, the session ends with a BYE. */
-		bool first = !c->st_reinvite;
-		c->wait_ack = false;
-		ms__ua_call_bye_quiet(c);
-		if (first)
-			ms__ua_call_ended(c, MS_UA_END_TIMEOUT);
+	if (!c->st || c->retx_total >= limit) {
+		ack_timeout(c);
 		return;
 	}
 	ms_stxn_reply(c->st, c->resp.data, c->resp.len);
-	c->retx_ms = c->retx_ms * 2 < 4000 ? c->retx_ms * 2 : 4000;
-	c->retx_total += c->retx_ms;
-	ev_timer_set(&c->retx, c->retx_ms / 1000.0, 0);
+	c->retx_ms = c->retx_ms * 2 < 4000 ? c->retx_ms * 2 : 4000; /* T2 */
+	uint32_t next = c->retx_total + c->retx_ms > limit ? limit - c->retx_total : c->retx_ms;
+	c->retx_total += next;
+	ev_timer_set(&c->retx, next / 1000.0, 0);
 	ev_timer_start(c->ua->loop, &c->retx);
 }
 
