@@ -186,7 +186,10 @@ MS_API int ms_ua_call_new(struct ms_ua_call **out, struct ms_ua *ua, const char 
 MS_API void ms_ua_call_set_events(struct ms_ua_call *c, const struct ms_ua_call_events *ev, void *arg);
 /* Outgoing, before the final response: sends CANCEL (once a provisional
  * response came; before, the CANCEL goes when one comes). The INVITE then
- * fails, usually with 487. MS_EINVAL when the call is answered or over. */
+ * fails, usually with 487; a 2xx that crossed the CANCEL gives answered,
+ * then the UA hangs up (ended follows). An outgoing call rings until it
+ * is answered, rejected or cancelled: the UA sets no limit of its own.
+ * MS_EINVAL when the call is answered or over. */
 MS_API int ms_ua_call_cancel(struct ms_ua_call *c);
 /* A call that is up: sends BYE in the dialog; ended(MS_UA_END_LOCAL)
  * follows when it is answered or times out. MS_EINVAL when not up. */
@@ -198,7 +201,7 @@ MS_API int ms_ua_call_reinvite(struct ms_ua_call *c, const char *sdp);
 /* Incoming, unanswered: 180 Ringing with the UA's To tag. */
 MS_API int ms_ua_call_ring(struct ms_ua_call *c);
 /* Incoming, unanswered: 200 with 'sdp' (NULL: no body) and the Contact,
- * sent again (T1 doubling up to T2) until the ACK, which gives the
+ * sent again (T1 doubling up to 4 s) until the ACK, which gives the
  * confirmed event; no ACK within 64*T1 sends BYE and gives
  * ended(MS_UA_END_TIMEOUT). Also answers a re-INVITE received (after the
  * reinvite event). MS_EINVAL when there is nothing to answer. */
@@ -207,8 +210,9 @@ MS_API int ms_ua_call_answer(struct ms_ua_call *c, const char *sdp);
  * standard phrase). No event follows. MS_EINVAL otherwise. */
 MS_API int ms_ua_call_reject(struct ms_ua_call *c, unsigned code, const char *reason);
 /* Frees the call; no callback follows. A call still up is hung up (BYE,
- * no event), an outgoing one unanswered is cancelled, an incoming one
- * unanswered gets 480. NULL is ignored. */
+ * no event), an outgoing one that had a provisional response is
+ * cancelled (one with none yet is only forgotten: a 2xx that still comes
+ * gets no ACK), an incoming one unanswered gets 480. NULL is ignored. */
 MS_API void ms_ua_call_free(struct ms_ua_call *c);
 /* Whether the call is outgoing. */
 MS_API bool ms_ua_call_is_outgoing(const struct ms_ua_call *c);
