@@ -343,16 +343,24 @@ static struct ms_msg *target_msg(lua_State *L, struct ms_lua_req *r, struct reta
 }
 
 /* A registered contact's source ("udp:192.0.2.1:5060"): the branch goes
- * there, whatever its URI says (the way back through a NAT). */
-static int received_at(lua_State *L, int idx, struct ms_txn_peer *dst)
+ * there, whatever its URI says (the way back through a NAT), and leaves
+ * from the listener its REGISTER reached (at argument idx + 1, the
+ * binding's socket), over TCP and TLS on the connection still open to it:
+ * a NAT lets only what answers its own mapping through. Without either, the
+ * stack picks a listener (and connects) as for any destination. */
+static int received_at(lua_State *L, struct ms_lua_host *h, int idx, struct ms_txn_peer *dst)
 {
-	struct ms_listen_spec spec;
+	struct ms_listen_spec spec, sock;
 	const char *why;
 	if (ms_listen_parse(&spec, lua_tostring(L, idx), &why) < 0)
 		return MS_EINVAL;
 	memset(dst, 0, sizeof *dst);
 	dst->proto = spec.proto;
 	dst->addr = spec.addr;
+	const char *socket = lua_tostring(L, idx + 1);
+	if (socket && h->cfg.stack && ms_listen_parse(&sock, socket, &why) == 0 && sock.proto == spec.proto &&
+	    ms_stack_peer_at(h->cfg.stack, &sock.addr, dst) < 0)
+		dst->conn = 0;
 	return 0;
 }
 
@@ -367,7 +375,7 @@ static int destination(lua_State *L, struct ms_msg *m, int addr_idx, int recv_id
 	if (rc == MS_EAGAIN && looked_up(L, addr_idx, dst, *port))
 		rc = 0;
 	if (recv_idx && lua_type(L, recv_idx) == LUA_TSTRING && rc != MS_EINVAL)
-		rc = received_at(L, recv_idx, dst);
+		rc = received_at(L, ms__lua_check_req(L, 1)->h, recv_idx, dst);
 	return rc;
 }
 
@@ -387,7 +395,7 @@ static int fail_with(lua_State *L, const char *why)
 	return 2;
 }
 
-/* core.branch_send(req, branch or target, record_route, timeout_s, addr, received):
+/* core.branch_send(req, branch or target, record_route, timeout_s, addr, received, socket):
  * the branch's number; or "lookup", name, port when the next hop is a
  * name (call again with the address); or nil and why it could not go. */
 static int branch_send(lua_State *L)

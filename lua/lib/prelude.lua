@@ -238,7 +238,8 @@ local function start_branch(req, target, opts, contact)
     end
   end
   if opts.on_branch then opts.on_branch(b) end
-  local no, name, port = core.branch_send(req, b, opts.record_route, opts.timeout, nil, not path and received or nil)
+  local via = not path and received or nil
+  local no, name, port = core.branch_send(req, b, opts.record_route, opts.timeout, nil, via, via and contact.socket)
   if no == "lookup" then
     local addr, why = core.resolve(name, port)
     if not addr then return nil, format("%s: %s", name, why) end

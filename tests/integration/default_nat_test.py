@@ -5,8 +5,9 @@ registers from 127.0.0.1:P while his Via, Contact and SDP say 10.0.0.7
 behind a NAT, calls him with digest authentication.
 - bob's binding is marked NAT and gets CRLFCRLF keep-alives
   (MOONSIP_KEEPALIVE=1) at the address his REGISTER came from.
-- The INVITE reaches bob at that address, its SDP pointing at moonsip's
-  relay (bob's contact is behind a NAT), alice's credentials removed.
+- The INVITE reaches bob at that address, from the listener his REGISTER
+  reached (the server has two; a NAT lets only that one through), its SDP
+  pointing at moonsip's relay, alice's credentials removed.
 - bob's 200 reaches alice with its Contact rewritten to where it came from
   (nat.fix_contact in on_reply) and its SDP pointing at the relay.
 - RTP both ways: bob's private SDP address is learned from his packets
@@ -63,6 +64,7 @@ def main():
     port = h.ports(offset)
     lo = h.ports(offset + 10)
     server = (HOST, port)
+    second = (HOST, h.ports(offset + 9))  # the listener bob registers through
     os.environ.pop("MOONSIP_FALLBACK", None)
     os.environ["MOONSIP_DIGEST"] = "SHA-256,MD5"
     os.environ["MOONSIP_KEEPALIVE"] = "1"
@@ -75,7 +77,7 @@ def main():
         reg = lambda extra: msg("REGISTER", f"sip:{HOST}:{port}", bob, f"{PRIVATE}:5060", aor("bob") + ";tag=r1",
                                 aor("bob"), "reg-bob@nat", 1 + len(extra), extra,
                                 contact=f"sip:bob@{PRIVATE}:5060")
-        r, _ = authed(bob, server, reg, "REGISTER", f"sip:{HOST}:{port}", "bob")
+        r, _ = authed(bob, second, reg, "REGISTER", f"sip:{HOST}:{port}", "bob")
         if not r.startswith(b"SIP/2.0 200"):
             h.fail(f"bob's REGISTER: {r[:200]!r}")
         loc = h.location(binary, db)
@@ -87,8 +89,8 @@ def main():
             ka, src_ = bob.sip.recvfrom(2048)
         except OSError:
             h.fail("no keep-alive reached bob's NAT address within 3 s (MOONSIP_KEEPALIVE=1)")
-        if ka != b"\r\n\r\n" or src_ != server:
-            h.fail(f"bob's keep-alive: {ka!r} from {src_}, expected CRLFCRLF from {server}")
+        if ka != b"\r\n\r\n" or src_ != second:
+            h.fail(f"bob's keep-alive: {ka!r} from {src_}, expected CRLFCRLF from {second}")
 
         # alice calls bob.
         call = "call-1@nat-test"
@@ -107,6 +109,8 @@ def main():
         cred = dc.authorization(ch, "alice", PASSWORDS["alice"], ruri, "INVITE")
         alice.send(inv([f"Proxy-Authorization: {cred}"]), server)
         got, via_src = bob.recv(want=["INVITE"])
+        if via_src != second:
+            h.fail(f"the INVITE reached bob from {via_src}, not from the listener his REGISTER reached {second}")
         if b"Proxy-Authorization" in got:
             h.fail("alice's credentials went on to bob")
         addr, b_port, _ = rt.media_of(got)
@@ -151,7 +155,7 @@ def main():
             h.user_add(binary, db, f"{user}@{HOST}", pw)
         script = os.path.join(src, "scripts", "default.lua")
         try:
-            h.serving(binary, [f"udp:{HOST}:{port}"], body,
+            h.serving(binary, [f"udp:{HOST}:{port}", f"udp:{HOST}:{second[1]}"], body,
                       extra=["--db", db, "--rtp-ports", f"{lo}-{lo + 7}", script])
         finally:
             alice.close()

@@ -103,7 +103,7 @@ add_test(NAME integration.nat
 set_tests_properties(integration.nat PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
 
-# Ports 170 (server) to 176 (two UAs' SIP and RTP), 180 to 187 (the relay):
+# Ports 170 and 179 (server) to 176 (two UAs' SIP and RTP), 180 to 187 (the relay):
 # the default script with a phone behind a NAT: keep-alives, Contact
 # rewritten, media relayed.
 add_test(NAME integration.default_nat
