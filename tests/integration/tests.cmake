@@ -110,3 +110,11 @@ add_test(NAME integration.default_nat
   COMMAND ${MS_PYTHON3} ${MS_INTEG}/default_nat_test.py $<TARGET_FILE:moonsip> ${CMAKE_SOURCE_DIR} 170)
 set_tests_properties(integration.default_nat PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+
+# Ports 190 (server) and 191 (the example's UA): the embedding examples
+# against the default script.
+add_test(NAME integration.examples
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/examples_test.py $<TARGET_FILE:moonsip> ${CMAKE_BINARY_DIR}/examples
+    ${CMAKE_SOURCE_DIR} 190)
+set_tests_properties(integration.examples PROPERTIES LABELS integration TIMEOUT 60
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
