@@ -191,10 +191,14 @@ static void unlink_call(struct ms__lua_rtp *x, struct rtp_call *c)
 	while (*p != c)
 		p = &(*p)->next;
 	*p = c->next;
-	x->ncalls--;
+	/* The proxy looks at responses the script does not see only while
+	 * some call's media is relayed. */
+	if (--x->ncalls == 0 && x->h->proxy)
+		ms_proxy_set_response_filter(x->h->proxy, NULL, NULL);
 }
 
 static void on_media_timeout(struct ms_rtp_media *m, void *arg);
+static void rtp_filter(struct ms_msg *resp, struct ms_buf *replace, void *arg);
 
 static struct rtp_call *create(lua_State *L, struct ms__lua_rtp *x, struct ms_str call_id,
 			       struct ms_str a_tag, double timeout)
@@ -225,7 +229,8 @@ static struct rtp_call *create(lua_State *L, struct ms__lua_rtp *x, struct ms_st
 	size_t k = bucket_of(x, call_id);
 	c->next = x->buckets[k];
 	x->buckets[k] = c;
-	x->ncalls++;
+	if (x->ncalls++ == 0 && x->h->proxy)
+		ms_proxy_set_response_filter(x->h->proxy, rtp_filter, x);
 	return c;
 }
 
@@ -560,12 +565,13 @@ static int rtp_has(lua_State *L)
 
 /* A response the proxy passes up without the script's look (a 2xx
  * retransmitted, a late fork's): its SDP is rewritten like the first, when
- * its call's media is relayed (the rewrite of the same SDP is the same). */
-void ms__lua_rtp_filter(struct ms_lua_host *h, struct ms_msg *resp, struct ms_buf *replace)
+ * its call's media is relayed (the rewrite of the same SDP is the same).
+ * Set on the proxy only while there are calls (create, unlink_call). */
+static void rtp_filter(struct ms_msg *resp, struct ms_buf *replace, void *arg)
 {
-	struct ms__lua_rtp *x = h->rtp;
+	struct ms__lua_rtp *x = arg;
 	struct msg_keys k;
-	if (!x || !x->ncalls || keys_of(resp, &k) < 0)
+	if (keys_of(resp, &k) < 0)
 		return;
 	struct rtp_call *c = find(x, k.call_id, k.from_tag, k.to_tag);
 	if (!c)

@@ -461,19 +461,12 @@ void ms_lua_host_request(struct ms_stxn *st, struct ms_msg *req, const struct ms
 	ms__lua_start(h, st, req, src);
 }
 
-static void rtp_filter(struct ms_msg *resp, struct ms_buf *replace, void *arg)
-{
-	ms__lua_rtp_filter(arg, resp, replace);
-}
-
 int ms_lua_host_attach(struct ms_lua_host *h, struct ms_stack *stack)
 {
 	h->cfg.stack = stack;
 	struct ms_proxy_config pc = { .stack = stack,
 				      .timer_c_ms = h->cfg.timer_c_ms,
-				      .domains = h->cfg.domains,
-				      .response_filter = rtp_filter,
-				      .filter_arg = h };
+				      .domains = h->cfg.domains };
 	return ms_proxy_new(&h->proxy, &pc);
 }
 

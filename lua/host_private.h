@@ -212,9 +212,6 @@ void ms__lua_auth_free(struct ms_lua_host *h);
  * call); the relay, freed at the host's end. */
 void ms__lua_open_rtp(lua_State *L, struct ms_lua_host *h);
 void ms__lua_rtp_free(struct ms_lua_host *h);
-/* A response going up that the script does not see: its SDP rewritten
- * into 'replace' when its call's media is relayed. */
-void ms__lua_rtp_filter(struct ms_lua_host *h, struct ms_msg *resp, struct ms_buf *replace);
 /* api_nat.c: the nat table (core.nat_api): detection, fix_contact,
  * keep-alives; its timer stopped at the host's end. */
 void ms__lua_open_nat(lua_State *L, struct ms_lua_host *h);

@@ -17,8 +17,6 @@ int ms_proxy_new(struct ms_proxy **out, const struct ms_proxy_config *cfg)
 	p->txn = ms_stack_txn(cfg->stack);
 	p->loop = ms_stack_loop(cfg->stack);
 	p->timer_c_ms = cfg->timer_c_ms ? cfg->timer_c_ms : 180000;
-	p->filter = cfg->response_filter;
-	p->filter_arg = cfg->filter_arg;
 	if (getrandom(p->key, sizeof p->key, 0) != (ssize_t)sizeof p->key) {
 		ms__free(p);
 		return MS_EINVAL;
@@ -69,4 +67,10 @@ bool ms_proxy_is_me(struct ms_proxy *p, const struct ms_uri *u)
 	}
 	bool secure = u->scheme == MS_URI_SIPS || ms_str_ieqz(u->transport, "tls");
 	return ms_stack_is_me(p->stack, u->host, u->port, secure);
+}
+
+void ms_proxy_set_response_filter(struct ms_proxy *p, ms_proxy_response_filter fn, void *arg)
+{
+	p->filter = fn;
+	p->filter_arg = arg;
 }

@@ -11,7 +11,7 @@ struct ms_proxy {
 	struct ms_txn_layer *txn;
 	struct ev_loop *loop;
 	uint32_t timer_c_ms;
-	void (*filter)(struct ms_msg *resp, struct ms_buf *replace, void *arg);
+	ms_proxy_response_filter filter; /* NULL: none */
 	void *filter_arg;
 	char **domains;
 	unsigned ndomains;

@@ -8,33 +8,19 @@
 #include "moonsip/edit.h"
 #include "ua/ua_private.h"
 
-static void answer_options(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req, char *tag)
+/* 200 to an OPTIONS (with Accept and Contact: what the UA takes, and
+ * where), or 405 to a method it does not handle; both say what it allows. */
+static void answer_allow(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req, char *tag, unsigned code)
 {
 	struct ms_buf b;
 	ms_buf_init(&b);
-	int rc = ms_build_response(&b, req, 200, MS_STR_NULL, (struct ms_str){ tag, strlen(tag) });
+	int rc = ms_build_response(&b, req, code, MS_STR_NULL, (struct ms_str){ tag, strlen(tag) });
 	if (rc == 0)
 		rc = ms_build_header(&b, MS_STR("Allow"), MS_STR(MS__UA_ALLOW));
-	if (rc == 0)
+	if (rc == 0 && code == 200)
 		rc = ms_build_header(&b, MS_STR("Accept"), MS_STR("application/sdp, text/plain"));
-	if (rc == 0)
+	if (rc == 0 && code == 200)
 		rc = ms_build_header(&b, MS_STR("Contact"), ms_ua_contact(ua));
-	if (rc == 0)
-		rc = ms_build_end(&b, MS_STR_NULL, MS_STR_NULL);
-	if (rc == 0)
-		rc = ms_stxn_reply(st, b.data, b.len);
-	if (rc)
-		ms_stxn_respond(st, 500, MS_STR_NULL, MS_STR_NULL);
-	ms_buf_free(&b);
-}
-
-static void answer_405(struct ms_stxn *st, struct ms_msg *req, char *tag)
-{
-	struct ms_buf b;
-	ms_buf_init(&b);
-	int rc = ms_build_response(&b, req, 405, MS_STR_NULL, (struct ms_str){ tag, strlen(tag) });
-	if (rc == 0)
-		rc = ms_build_header(&b, MS_STR("Allow"), MS_STR(MS__UA_ALLOW));
 	if (rc == 0)
 		rc = ms_build_end(&b, MS_STR_NULL, MS_STR_NULL);
 	if (rc == 0)
@@ -49,7 +35,7 @@ void ms__ua_msg_receive(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req
 	char tag[48];
 	ms__ua_token(ua, tag, sizeof tag);
 	if (req->method == MS_METHOD_OPTIONS) {
-		answer_options(ua, st, req, tag);
+		answer_allow(ua, st, req, tag, 200);
 	} else if (req->method == MS_METHOD_MESSAGE) {
 		const struct ms_hdr *ct = ms_msg_hdr(req, MS_HDR_CONTENT_TYPE);
 		const struct ms_hdr *from = ms_msg_hdr(req, MS_HDR_FROM);
@@ -60,7 +46,7 @@ void ms__ua_msg_receive(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req
 			ua->ev->message(ua, from ? from->value : MS_STR_NULL, ct ? ct->value : MS_STR_NULL,
 					req->body, ua->arg);
 	} else {
-		answer_405(st, req, tag);
+		answer_allow(ua, st, req, tag, 405);
 	}
 }
 

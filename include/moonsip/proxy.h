@@ -40,12 +40,6 @@ struct ms_proxy_config {
 	/* Host names that are this proxy, besides its listeners' addresses
 	 * (Route and Request-URI processing). NULL-terminated, copied. */
 	const char *const *domains;
-	/* Provisional and 2xx responses going upstream that the TU's response
-	 * event does not see (it is not watching, or its context is freed: a
-	 * retransmitted or late 2xx) pass here first, without our Via; what
-	 * the filter puts in 'replace' goes instead. NULL: none. */
-	void (*response_filter)(struct ms_msg *resp, struct ms_buf *replace, void *arg);
-	void *filter_arg;
 };
 
 MS_API int ms_proxy_new(struct ms_proxy **out, const struct ms_proxy_config *cfg);
@@ -53,6 +47,13 @@ MS_API int ms_proxy_new(struct ms_proxy **out, const struct ms_proxy_config *cfg
  * let go of and waiting for a branch), without callbacks or messages: free
  * the stack first, so that no transaction calls back into them. */
 MS_API void ms_proxy_free(struct ms_proxy *p);
+/* Provisional and 2xx responses going upstream that the TU's response
+ * event does not see (it is not watching, or its context is freed: a
+ * retransmitted or late 2xx) pass through 'fn' first, without our Via;
+ * what it puts in 'replace' goes instead. Such responses are parsed once
+ * more for it: set it only while it has work (NULL: none, the default). */
+typedef void (*ms_proxy_response_filter)(struct ms_msg *resp, struct ms_buf *replace, void *arg);
+MS_API void ms_proxy_set_response_filter(struct ms_proxy *p, ms_proxy_response_filter fn, void *arg);
 MS_API struct ms_stack *ms_proxy_stack(const struct ms_proxy *p);
 
 /* Whether a SIP URI's host and port name this proxy (a listener, or one
