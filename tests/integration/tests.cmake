@@ -118,3 +118,13 @@ add_test(NAME integration.examples
     ${CMAKE_SOURCE_DIR} 190)
 set_tests_properties(integration.examples PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+
+# Ports 200 (server), 201 and 204 (alice's SIP and RTP), 202 (echo-uas's
+# SIP; its RTP on a free port), 210 to 217 (the relay): the echo-uas
+# example answering calls through the default script, with and without
+# the relay.
+add_test(NAME integration.echo_uas
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/echo_uas_test.py $<TARGET_FILE:moonsip> ${CMAKE_BINARY_DIR}/examples
+    ${CMAKE_SOURCE_DIR} 200)
+set_tests_properties(integration.echo_uas PROPERTIES LABELS integration TIMEOUT 60
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
