@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "module.h"
 #include "host_private.h"
 #include "moonsip/addr.h"
 #include "moonsip/edit.h"
@@ -584,57 +585,19 @@ static bool run(struct test *t, double timeout)
 	return !t->timed_out;
 }
 
-/* An answer as a table: status, reason, headers (lower-case name -> first
- * value; compact names spelled out), all_headers (name -> every value),
- * body, text. */
+/* An answer as a table (ms__mod_push_msg), or only its text when it does
+ * not parse as a response. */
 static void push_answer(lua_State *L, const struct line *a)
 {
 	struct ms_msg m;
 	ms_msg_init(&m);
-	int rc = ms_msg_parse(&m, a->text, a->len, MS_PARSE_DGRAM);
-	lua_createtable(L, 0, 6);
-	lua_pushlstring(L, a->text, a->len);
-	lua_setfield(L, -2, "text");
-	if (rc < 0 || m.is_request) {
-		ms_msg_free(&m);
-		return;
+	if (ms_msg_parse(&m, a->text, a->len, MS_PARSE_DGRAM) < 0 || m.is_request) {
+		lua_createtable(L, 0, 1);
+		lua_pushlstring(L, a->text, a->len);
+		lua_setfield(L, -2, "text");
+	} else {
+		ms__mod_push_msg(L, &m);
 	}
-	lua_pushinteger(L, m.status);
-	lua_setfield(L, -2, "status");
-	lua_pushlstring(L, m.reason.s ? m.reason.s : "", m.reason.len);
-	lua_setfield(L, -2, "reason");
-	lua_pushlstring(L, m.body.s ? m.body.s : "", m.body.len);
-	lua_setfield(L, -2, "body");
-	lua_newtable(L); /* headers */
-	lua_newtable(L); /* all_headers */
-	for (unsigned i = 0; i < m.nhdrs; i++) {
-		const struct ms_hdr *h = &m.hdrs[i];
-		const char *canon = ms_hdr_name((enum ms_hdr_type)h->type);
-		char name[256];
-		size_t n = canon ? strlen(canon) : h->name.len;
-		if (n >= sizeof name)
-			continue;
-		memcpy(name, canon ? canon : h->name.s, n);
-		for (size_t j = 0; j < n; j++)
-			name[j] = (char)(name[j] >= 'A' && name[j] <= 'Z' ? name[j] + 32 : name[j]);
-		lua_pushlstring(L, name, n);
-		lua_rawget(L, -2);
-		if (lua_isnil(L, -1)) {
-			lua_pop(L, 1);
-			lua_newtable(L);
-			lua_pushlstring(L, name, n);
-			lua_pushvalue(L, -2);
-			lua_rawset(L, -4);
-			lua_pushlstring(L, name, n);
-			lua_pushlstring(L, h->value.s, h->value.len);
-			lua_rawset(L, -5);
-		}
-		lua_pushlstring(L, h->value.s, h->value.len);
-		lua_rawseti(L, -2, (int)lua_objlen(L, -2) + 1);
-		lua_pop(L, 1);
-	}
-	lua_setfield(L, -3, "all_headers");
-	lua_setfield(L, -2, "headers");
 	ms_msg_free(&m);
 }
 
@@ -822,5 +785,6 @@ LUALIB_API int luaopen_moonsip(lua_State *L)
 	lua_pushcfunction(L, t_load);
 	lua_setfield(L, -2, "load");
 	lua_setfield(L, -2, "test");
+	ms__mod_open_ua(L);
 	return 1;
 }

@@ -4,7 +4,13 @@
 # exports. It links no LuaJIT: the lua_* functions come from the process
 # that loads it (a second LuaJIT in one process would not share its GC).
 # The core comes from the static library, its symbols kept inside.
-add_library(ms_lua_module MODULE lua/module.c ${MS_LUA_SOURCES})
+# lua/lib/ua.lua, the user agents' Lua half, is compiled in like the prelude.
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/lua_ua.c
+  COMMAND ${CMAKE_COMMAND} -DIN=${CMAKE_SOURCE_DIR}/lua/lib/ua.lua
+    -DOUT=${CMAKE_BINARY_DIR}/lua_ua.c -DNAME=ms__lua_ua -P ${CMAKE_SOURCE_DIR}/lua/embed.cmake
+  DEPENDS ${CMAKE_SOURCE_DIR}/lua/lib/ua.lua ${CMAKE_SOURCE_DIR}/lua/embed.cmake)
+add_library(ms_lua_module MODULE lua/module.c lua/module_msg.c lua/module_ua.c ${CMAKE_BINARY_DIR}/lua_ua.c
+  ${MS_LUA_SOURCES})
 set_target_properties(ms_lua_module PROPERTIES
   OUTPUT_NAME moonsip
   PREFIX ""
