@@ -21,3 +21,6 @@ target_include_directories(ms_lua_module PRIVATE
 target_compile_options(ms_lua_module PRIVATE ${MS_WARNINGS})
 target_link_libraries(ms_lua_module PRIVATE moonsip_static Threads::Threads)
 target_link_options(ms_lua_module PRIVATE -Wl,--exclude-libs,ALL)
+# Where Debian's LuaJIT looks for C modules: PREFIX/lib/lua/5.1 (with the
+# default /usr/local prefix, /usr/local/lib/lua/5.1).
+install(TARGETS ms_lua_module LIBRARY DESTINATION lib/lua/5.1)

@@ -208,7 +208,16 @@ function Call:_on_progress(status, sdp)
   if self.on_progress then start(self.on_progress, self, status, sdp) end
 end
 
+local function stop_ring_timer(call)
+  if call._ring_timer then
+    call._ring_timer:stop()
+    objects[call._ring_timer_id] = nil
+    call._ring_timer = nil
+  end
+end
+
 function Call:_on_answered(sdp)
+  stop_ring_timer(self)
   self.state, self.status = "up", 200
   self.id = self._c:id()
   if sdp ~= "" then self.remote_sdp = sdp end
@@ -217,10 +226,14 @@ function Call:_on_answered(sdp)
 end
 
 function Call:_on_failed(status)
+  stop_ring_timer(self)
   self.state, self.status = "failed", status
+  if self.ua then self.ua:_call_ended(self) end
   objects[self._id] = nil
   wake(self._calling, nil, status)
   self._calling = nil
+  for _, w in ipairs(self._waiting or {}) do wake(w, "failed") end
+  self._waiting = nil
 end
 
 function Call:_on_confirmed()
@@ -260,6 +273,19 @@ local function check_op(ok, err, what)
   if not ok then error(what .. ": " .. tostring(err), 3) end
 end
 
+-- call:result(): outgoing: waits for the INVITE's answer; 200 once the
+-- call is up, else the failure's status (487 when it was cancelled).
+function Call:result()
+  if self.state == "up" or self.state == "ended" and self.status == 200 then return 200 end
+  if self.state == "failed" then return self.status end
+  assert(self.outgoing, "call:result: not an outgoing call")
+  assert(not self._calling, "call:result: another task waits for this call's answer")
+  local w = waiter(nil)
+  self._calling = w
+  local ok, status = suspend(w)
+  return ok and 200 or status
+end
+
 -- call:ring(): incoming, unanswered: 180 Ringing.
 function Call:ring()
   check_op(self._c:ring(), "not an unanswered incoming call", "call:ring")
@@ -293,7 +319,8 @@ function Call:cancel()
 end
 
 -- call:wait([timeout]): waits until the call has ended; why it ended
--- ("local", "remote", "cancelled", "timeout"), or nil, "timeout".
+-- ("local", "remote", "cancelled", "timeout"; "failed" for an outgoing
+-- call that was not answered), or nil, "timeout".
 function Call:wait(timeout)
   if self.state == "ended" or self.state == "failed" then return self.why or "failed" end
   local w = waiter(timeout)
@@ -454,41 +481,41 @@ function UA:request(method, uri, opts)
   return suspend(w)
 end
 
--- ua:call(uri [, { sdp =, timeout =, on_progress = }]): an INVITE; waits
--- for the answer. The call (up) and 200, or nil and the failure's status
--- (487 once 'timeout' seconds passed without an answer and the INVITE was
--- cancelled).
-function UA:call(uri, opts)
+-- ua:invite(uri [, { sdp =, timeout =, on_progress = }]): sends an INVITE
+-- and returns its call at once (state "calling", then "early", "up" or
+-- "failed"); call:result() waits for its answer. After 'timeout' seconds
+-- without an answer the INVITE is cancelled.
+function UA:invite(uri, opts)
   opts = opts or {}
   local id = register(false)
   local c, err = self:_c_or_error():call(id, uri, opts.sdp)
   if not c then
     objects[id] = nil
-    error("ua:call: " .. err, 2)
+    error("ua:invite: " .. err, 2)
   end
   local call = new_call(self, c, id, true)
   call.local_sdp, call.on_progress, call.uri = opts.sdp, opts.on_progress, uri
   self._calls[call] = true
-  local w = waiter(nil)
-  call._calling = w
-  local stop_timer
   if opts.timeout then
     local t = {}
     local tid = register(t)
-    local timer = low.timer(tid, opts.timeout)
+    call._ring_timer, call._ring_timer_id = low.timer(tid, opts.timeout), tid
     t._on_timer = function()
       objects[tid] = nil
+      call._ring_timer = nil
       call:cancel()
     end
-    stop_timer = function()
-      timer:stop()
-      objects[tid] = nil
-    end
   end
-  local answered, status = suspend(w)
-  if stop_timer then stop_timer() end
-  if answered then return answered, 200 end
-  self._calls[call] = nil
+  return call
+end
+
+-- ua:call(uri [, opts]): ua:invite, then waits for the answer. The call
+-- (up) and 200, or nil and the failure's status (487 once opts.timeout
+-- seconds passed without an answer).
+function UA:call(uri, opts)
+  local call = self:invite(uri, opts)
+  local status = call:result()
+  if status == 200 then return call, 200 end
   return nil, status
 end
 

@@ -258,4 +258,5 @@ def main():
             alice.close()
 
 
-h.run_main(main)
+if __name__ == "__main__":
+    h.run_main(main)

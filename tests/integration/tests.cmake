@@ -128,3 +128,17 @@ add_test(NAME integration.echo_uas
     ${CMAKE_SOURCE_DIR} 200)
 set_tests_properties(integration.echo_uas PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
+
+# Ports 240 to 247: the Lua examples (call.lua, b2bua.lua) against the
+# default script, SIPp and echo-uas. Not in sanitizer builds: the Lua module
+# is loaded into Debian's luajit, which has no sanitizer runtime.
+if(NOT MOONSIP_SANITIZE)
+  find_program(MS_LUAJIT_EXAMPLES NAMES luajit)
+  if(MS_LUAJIT_EXAMPLES)
+    add_test(NAME integration.lua_examples
+      COMMAND ${MS_PYTHON3} ${MS_INTEG}/lua_examples_test.py $<TARGET_FILE:moonsip> ${CMAKE_BINARY_DIR}/examples
+        ${CMAKE_BINARY_DIR}/lua ${CMAKE_SOURCE_DIR} 240)
+    set_tests_properties(integration.lua_examples PROPERTIES LABELS integration TIMEOUT 90
+      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+  endif()
+endif()
