@@ -22,6 +22,18 @@ if(NOT MOONSIP_SANITIZE)
         ENVIRONMENT "LUA_CPATH=${CMAKE_BINARY_DIR}/lua/?.so\;\;;MOONSIP_SPEC_ENV=from-ctest"
         TIMEOUT 60)
     endforeach()
+    # The module's own C (lua/module_ua.c and what it drives) never runs
+    # under the sanitizers, so the user agent specs run once more under
+    # valgrind: any invalid read or write, or use after free, fails them.
+    find_program(MS_VALGRIND NAMES valgrind)
+    if(MS_VALGRIND)
+      add_test(NAME lua.ua_memcheck
+        COMMAND ${MS_VALGRIND} -q --error-exitcode=9 ${MS_LUAJIT} ${MS_BUSTED} --output=TAP
+          ${CMAKE_SOURCE_DIR}/tests/lua/ua_spec.lua
+        WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/lua)
+      set_tests_properties(lua.ua_memcheck PROPERTIES
+        ENVIRONMENT "LUA_CPATH=${CMAKE_BINARY_DIR}/lua/?.so\;\;" TIMEOUT 120)
+    endif()
   else()
     message(STATUS "luajit or busted not found (apt-get install luajit lua-busted): no lua.* tests")
   endif()
