@@ -240,6 +240,33 @@ describe("calls", function()
     bob:close()
   end)
 
+  it("can be cancelled by another task while they ring (ua:invite, call:result)", function()
+    local alice, bob, bob_uri = two_uas()
+    local why, state, result
+    bob.on_call = function(call)
+      call:ring()
+      why = call:wait(5)
+    end
+    run(function()
+      local call = alice:invite(bob_uri)
+      state = call.state
+      ms.spawn(function()
+        while call.state == "calling" do ms.sleep(0.01) end
+        call:cancel()
+      end)
+      result = call:result()
+      for _ = 1, 100 do
+        if why then break end
+        ms.sleep(0.01)
+      end
+    end)
+    assert.equals("calling", state)
+    assert.equals(487, result)
+    assert.equals("cancelled", why)
+    alice:close()
+    bob:close()
+  end)
+
   it("take a re-INVITE with the answer the handler gives", function()
     local alice, bob, bob_uri = two_uas()
     local offers = {}
