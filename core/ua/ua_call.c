@@ -288,6 +288,11 @@ static void success(struct ms_ua_call *c, struct ms_msg *resp)
 		ms_log(&c->ua->log, MS_LOG_WARN, "ua: cannot confirm a 2xx: %s", ms_strerror(rc));
 		return;
 	}
+	/* The INVITE as sent made the dialog and served the digest retries:
+	 * nothing reads it again, and a call up for hours need not keep two
+	 * copies of it (its transaction has its own while it lasts). */
+	ms_buf_free(&c->inv.head);
+	ms_buf_free(&c->inv.sent);
 	bool hang_up = c->cancel_wanted; /* the 2xx crossed our CANCEL */
 	c->state = MS__CALL_UP;
 	ms__ua_call_hold(c);
