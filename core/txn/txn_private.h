@@ -15,6 +15,7 @@
 
 #include "moonsip/txn.h"
 #include "base/siphash.h"
+#include "txn/txn_map.h"
 #include "txn/txn_env.h"
 
 #define MS__TXN_COOKIE "z9hG4bK"
@@ -26,27 +27,7 @@
 #define MS__TXN_TIMER_D_MS 32000u
 
 /* The tables hash branches and Call-IDs that anyone can choose, with
- * SipHash keyed per layer (base/siphash.h). */
-
-/* An intrusive hash map with chaining; nodes with equal hashes may repeat
- * and callers compare what they find. Adding never fails: when a bigger
- * bucket array cannot be had, chains just get longer. */
-struct ms__txn_node {
-	struct ms__txn_node *next, **pprev;
-	uint64_t hash;
-};
-struct ms__txn_map {
-	struct ms__txn_node **b;
-	size_t mask;
-	size_t count;
-};
-int ms__txn_map_init(struct ms__txn_map *m);
-void ms__txn_map_free(struct ms__txn_map *m);
-void ms__txn_map_add(struct ms__txn_map *m, struct ms__txn_node *n, uint64_t hash);
-void ms__txn_map_del(struct ms__txn_map *m, struct ms__txn_node *n);
-/* The first node of the chain 'hash' falls in: walk it with ->next and
- * compare ->hash before anything else. */
-struct ms__txn_node *ms__txn_map_chain(const struct ms__txn_map *m, uint64_t hash);
+ * SipHash keyed per layer (base/siphash.h), in maps of txn/txn_map.h. */
 
 enum ms__txn_kind {
 	MS__CTXN_INVITE,

@@ -68,7 +68,7 @@ static void on_request(struct ms_stxn *st, struct ms_msg *req, const struct ms_t
 	if (req->method == MS_METHOD_ACK) {
 		ms__ua_call_in_dialog(ua, st, req); /* an ACK that matches nothing is dropped */
 	} else if (req->method == MS_METHOD_CANCEL) {
-		ms__ua_call_cancelled(ua, st);
+		ms__ua_call_cancelled(ua, st, req);
 	} else if (to && to->tag.len) {
 		if (ms__ua_call_in_dialog(ua, st, req) == MS_ENOENT)
 			ms_stxn_respond(st, 481, MS_STR_NULL, MS_STR_NULL);
@@ -156,13 +156,21 @@ int ms_ua_new(struct ms_ua **out, const struct ms_ua_config *cfg)
 	ua->ev = cfg->ev;
 	ua->arg = cfg->arg;
 	ua->t1 = cfg->t1 ? cfg->t1 : 500;
+	ua->max_calls = cfg->max_calls ? cfg->max_calls : MS_UA_MAX_CALLS;
 	ms_buf_init(&ua->contact);
 	ms_buf_init(&ua->from);
-	uint64_t seed[1] = { 0 };
-	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+	uint64_t seed[3] = { 0 };
+	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) { /* unique, if not secret */
 		seed[0] = (uint64_t)(uintptr_t)ua ^ (uint64_t)ev_time();
+		seed[1] = seed[0] * 0x9e3779b97f4a7c15u;
+		seed[2] = ~seed[1];
+	}
 	snprintf(ua->prefix, sizeof ua->prefix, "%016" PRIx64, seed[0]);
-	rc = copy_config(ua, cfg);
+	ua->hash_key[0] = seed[1];
+	ua->hash_key[1] = seed[2];
+	rc = ms__txn_map_init(&ua->by_call_id);
+	if (rc == 0)
+		rc = copy_config(ua, cfg);
 	if (rc == 0)
 		rc = open_stack(ua, cfg);
 	if (rc == 0)
@@ -184,6 +192,7 @@ void ms_ua_free(struct ms_ua *ua)
 	ms__ua_reg_free(ua);
 	ms__ua_req_free_all(ua);
 	ms__ua_call_free_all(ua);
+	ms__txn_map_free(&ua->by_call_id);
 	ms_stack_free(ua->stack);
 	ms_buf_free(&ua->contact);
 	ms_buf_free(&ua->from);

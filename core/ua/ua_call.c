@@ -2,10 +2,12 @@
  * outgoing INVITE: early dialog on a 1xx with a To tag, the ACK of the 2xx
  * sent by the UA (it is no part of the transaction, §13.2.2.4) and sent
  * again for each retransmitted 2xx, CANCEL. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/siphash.h"
 #include "moonsip/edit.h"
 #include "ua/ua_call.h"
 
@@ -57,9 +59,43 @@ void ms__ua_ctxn_ignore(struct ms_ctxn *ct, unsigned status, struct ms_msg *resp
 	(void)arg;
 }
 
+static uint64_t call_id_hash(const struct ms_ua *ua, struct ms_str call_id)
+{
+	struct ms__sip s;
+	ms__sip_init(&s, ua->hash_key);
+	ms__sip_add(&s, call_id.s, call_id.len, false); /* Call-IDs compare case-sensitively */
+	return ms__sip_end(&s);
+}
+
+void ms__ua_call_index(struct ms_ua_call *c, struct ms_str call_id)
+{
+	if (!c->by_call_id.pprev)
+		ms__txn_map_add(&c->ua->by_call_id, &c->by_call_id, call_id_hash(c->ua, call_id));
+}
+
+static struct ms_ua_call *same_hash(struct ms__txn_node *n, uint64_t hash)
+{
+	for (; n; n = n->next)
+		if (n->hash == hash)
+			return (struct ms_ua_call *)(void *)((char *)n -
+							     offsetof(struct ms_ua_call, by_call_id));
+	return NULL;
+}
+
+struct ms_ua_call *ms__ua_call_first(struct ms_ua *ua, struct ms_str call_id)
+{
+	uint64_t h = call_id_hash(ua, call_id);
+	return same_hash(ms__txn_map_chain(&ua->by_call_id, h), h);
+}
+
+struct ms_ua_call *ms__ua_call_next(struct ms_ua_call *c)
+{
+	return same_hash(c->by_call_id.next, c->by_call_id.hash);
+}
+
 struct ms_ua_call *ms__ua_call_alloc(struct ms_ua *ua, bool outgoing)
 {
-	if (ua->ncalls >= MS_UA_MAX_CALLS)
+	if (ua->ncalls >= ua->max_calls)
 		return NULL;
 	struct ms_ua_call *c = ms__calloc(1, sizeof *c);
 	if (!c)
@@ -113,6 +149,8 @@ static void detach(struct ms_ua_call *c)
 	c->st = NULL;
 	ms_dialog_free(c->dlg);
 	c->dlg = NULL;
+	if (c->by_call_id.pprev)
+		ms__txn_map_del(&c->ua->by_call_id, &c->by_call_id);
 	if (c->pprev) {
 		*c->pprev = c->next;
 		if (c->next)
@@ -250,6 +288,11 @@ static void success(struct ms_ua_call *c, struct ms_msg *resp)
 		ms_log(&c->ua->log, MS_LOG_WARN, "ua: cannot confirm a 2xx: %s", ms_strerror(rc));
 		return;
 	}
+	/* The INVITE as sent made the dialog and served the digest retries:
+	 * nothing reads it again, and a call up for hours need not keep two
+	 * copies of it (its transaction has its own while it lasts). */
+	ms_buf_free(&c->inv.head);
+	ms_buf_free(&c->inv.sent);
 	bool hang_up = c->cancel_wanted; /* the 2xx crossed our CANCEL */
 	c->state = MS__CALL_UP;
 	ms__ua_call_hold(c);
@@ -332,6 +375,8 @@ static int invite_head(struct ms_ua_call *c, struct ms_str target, const char *s
 		rc = ms_build_header(b, MS_STR("Allow"), MS_STR(MS__UA_ALLOW));
 	if (rc == 0)
 		rc = ms__ua_set_sdp(&c->local_sdp, sdp);
+	if (rc == 0) /* the dialog's Call-ID once a response makes one */
+		ms__ua_call_index(c, (struct ms_str){ id, strlen(id) });
 	struct ms_str body = { c->local_sdp.data, c->local_sdp.len };
 	if (rc == 0)
 		rc = ms_build_end(b, body, body.len ? MS_STR("application/sdp") : MS_STR_NULL);
@@ -343,7 +388,7 @@ int ms_ua_call_new(struct ms_ua_call **out, struct ms_ua *ua, const char *target
 {
 	if (!target_uri || strpbrk(target_uri, "\r\n<>\" "))
 		return MS_EINVAL;
-	if (ua->ncalls >= MS_UA_MAX_CALLS)
+	if (ua->ncalls >= ua->max_calls)
 		return MS_EAGAIN;
 	struct ms_ua_call *c = ms__ua_call_alloc(ua, true);
 	if (!c)

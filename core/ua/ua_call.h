@@ -18,6 +18,7 @@ enum ms__ua_call_state {
 struct ms_ua_call {
 	struct ms_ua *ua;
 	struct ms_ua_call *next, **pprev;
+	struct ms__txn_node by_call_id; /* in ua->by_call_id from the Call-ID's choice on */
 	const struct ms_ua_call_events *ev;
 	void *arg;
 	bool outgoing;
@@ -49,6 +50,12 @@ void ms__ua_call_hold(struct ms_ua_call *c);
 /* Ends a hold; frees a call that was freed meanwhile. */
 void ms__ua_call_put(struct ms_ua_call *c);
 struct ms_ua_call *ms__ua_call_alloc(struct ms_ua *ua, bool outgoing);
+/* Enters the call into the UA's index under its Call-ID (once). */
+void ms__ua_call_index(struct ms_ua_call *c, struct ms_str call_id);
+/* The first call of the index chain 'call_id' falls in (NULL: none), and
+ * the next one of that chain with the same hash: callers compare. */
+struct ms_ua_call *ms__ua_call_first(struct ms_ua *ua, struct ms_str call_id);
+struct ms_ua_call *ms__ua_call_next(struct ms_ua_call *c);
 /* Stops what runs and sends nothing more: the call is over. */
 void ms__ua_call_stop(struct ms_ua_call *c);
 /* Reports the end (once) and stops the call. */

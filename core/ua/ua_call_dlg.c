@@ -90,7 +90,10 @@ int ms_ua_call_reinvite(struct ms_ua_call *c, const char *sdp)
 
 static struct ms_ua_call *find(struct ms_ua *ua, struct ms_msg *m)
 {
-	for (struct ms_ua_call *c = ua->calls; c; c = c->next)
+	const struct ms_str *call_id = ms_msg_call_id(m);
+	if (!call_id)
+		return NULL;
+	for (struct ms_ua_call *c = ms__ua_call_first(ua, *call_id); c; c = ms__ua_call_next(c))
 		if (c->dlg && ms_dialog_matches(c->dlg, m))
 			return c;
 	return NULL;

@@ -32,6 +32,7 @@ void ms__ua_call_incoming(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *r
 		ms_ua_call_free(c);
 		return;
 	}
+	ms__ua_call_index(c, ms_dialog_call_id(c->dlg));
 	c->state = MS__CALL_EARLY;
 	c->st = st;
 	c->st_cseq = cs->num;
@@ -119,15 +120,20 @@ int ms_ua_call_reject(struct ms_ua_call *c, unsigned code, const char *reason)
 	return 0;
 }
 
-void ms__ua_call_cancelled(struct ms_ua *ua, struct ms_stxn *st)
+/* The call is looked up by the CANCEL's Call-ID, which §9.1 makes the
+ * INVITE's, and then by its transaction. */
+void ms__ua_call_cancelled(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req)
 {
 	struct ms_stxn *inv = NULL;
+	const struct ms_str *call_id = ms_msg_call_id(req);
 	if (ms_stxn_cancel_target(st, &inv) < 0) {
 		ms_stxn_respond(st, 481, MS_STR_NULL, MS_STR_NULL);
 		return;
 	}
 	ms_stxn_respond(st, 200, MS_STR_NULL, MS_STR_NULL);
-	for (struct ms_ua_call *c = ua->calls; inv && c; c = c->next) {
+	if (!inv || !call_id)
+		return;
+	for (struct ms_ua_call *c = ms__ua_call_first(ua, *call_id); c; c = ms__ua_call_next(c)) {
 		if (c->st != inv || !unanswered(c))
 			continue;
 		ms_stxn_respond(inv, 487, MS_STR_NULL, ms_dialog_local_tag(c->dlg));

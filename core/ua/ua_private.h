@@ -7,6 +7,7 @@
 #include "moonsip/dialog.h"
 #include "moonsip/stack.h"
 #include "moonsip/ua.h"
+#include "txn/txn_map.h"
 
 struct ms__ua_out;
 
@@ -58,7 +59,12 @@ struct ms_ua {
 	struct ms__ua_req *reqs;
 	unsigned nreqs;
 	struct ms_ua_call *calls;
-	unsigned ncalls;
+	unsigned ncalls, max_calls;
+	/* The calls by Call-ID, so that what arrives finds its call in O(1)
+	 * however many there are: SipHash under a key of this UA's, as peers
+	 * choose the Call-IDs of incoming calls. */
+	struct ms__txn_map by_call_id;
+	uint64_t hash_key[2];
 };
 
 /* ua.c */
@@ -110,7 +116,8 @@ void ms__ua_msg_receive(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req
 /* ua_call.c, ua_call_in.c, ua_call_dlg.c */
 void ms__ua_call_free_all(struct ms_ua *ua);
 void ms__ua_call_incoming(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req);
-void ms__ua_call_cancelled(struct ms_ua *ua, struct ms_stxn *st);
+/* A CANCEL ('req', in transaction 'st'). */
+void ms__ua_call_cancelled(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req);
 /* A request with a To tag (or an ACK): 0 when a call took it, MS_ENOENT
  * when it matches no dialog. */
 int ms__ua_call_in_dialog(struct ms_ua *ua, struct ms_stxn *st, struct ms_msg *req);

@@ -28,9 +28,12 @@
  * Strings and messages passed to callbacks are valid for the call only;
  * arguments given to ms_ua_* functions are copied where they are kept.
  *
- * Limits. At most MS_UA_MAX_CALLS calls (incoming INVITEs over it get
- * 486) and MS_UA_MAX_REQUESTS ms_ua_request()s waiting for their answer
+ * Limits. At most cfg->max_calls calls (MS_UA_MAX_CALLS unless set; an
+ * incoming INVITE over it gets 486, ms_ua_call_new() MS_EAGAIN) and
+ * MS_UA_MAX_REQUESTS ms_ua_request()s waiting for their answer
  * (MS_EAGAIN); one registration at a time. Nothing queues without bound.
+ * What arrives finds its call through an index by Call-ID: the cost per
+ * message does not grow with the number of calls.
  *
  * Not covered (yet): host names in URIs (numeric addresses only: a name
  * gives MS_ENOTSUP), forked INVITEs (only the first remote tag is
@@ -52,6 +55,7 @@ struct ms_stack;
 struct ms_ua;
 struct ms_ua_call;
 
+/* The default of ms_ua_config.max_calls. */
 #define MS_UA_MAX_CALLS 64
 #define MS_UA_MAX_REQUESTS 64
 
@@ -83,6 +87,11 @@ struct ms_ua_config {
 	const struct ms_ua_events *ev; /* may be NULL */
 	void *arg;                     /* passed to ev's callbacks */
 	uint32_t t1;                   /* RFC 3261 T1 in ms (0: 500) */
+	/* Calls at most at once, outgoing and incoming together, counted from
+	 * ms_ua_call_new() or the incoming event until ms_ua_call_free()
+	 * (0: MS_UA_MAX_CALLS). A load generator or a gateway sets it to
+	 * thousands; each call up costs memory (see BENCHMARKS.md). */
+	unsigned max_calls;
 };
 
 /* A UA with a stack of its own on cfg->loop, listening on every spec of
@@ -179,7 +188,7 @@ struct ms_ua_call_events {
  * outbound proxy. A 401 or 407 is answered once per nonce (a new INVITE,
  * CSeq + 1, same Call-ID and From tag). The call's events go to 'ev' with
  * 'arg'. MS_EINVAL for a bad URI, MS_ENOTSUP for a host name, MS_EAGAIN at
- * MS_UA_MAX_CALLS, MS_ENOMEM. */
+ * the UA's max_calls, MS_ENOMEM. */
 MS_API int ms_ua_call_new(struct ms_ua_call **out, struct ms_ua *ua, const char *target_uri, const char *sdp,
 			  const struct ms_ua_call_events *ev, void *arg);
 /* Sets the events of a call (for an incoming one, in the incoming event). */
