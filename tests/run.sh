@@ -12,7 +12,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages=(build-essential cmake pkg-config libluajit-5.1-dev luajit lua-busted libev-dev libssl-dev
 	libsqlite3-dev clang-14 libclang-rt-14-dev clang-format-14 openssl
-	sip-tester python3 stunnel4 iproute2 nftables valgrind)
+	sip-tester python3 stunnel4 iproute2 nftables valgrind baresip-core)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -142,3 +142,18 @@ if(NOT MOONSIP_SANITIZE)
       ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
   endif()
 endif()
+
+# Ports 220 to 223 and 230 to 239 (baresip's RTP): interop with baresip
+# (Debian's baresip-core) through the default script: it registers, calls
+# echo-uas and hears its audio back, and is called by call.lua (not in
+# sanitizer builds, where the Lua module cannot be loaded by luajit).
+if(MOONSIP_SANITIZE)
+  set(MS_BARESIP_LUA -)
+else()
+  set(MS_BARESIP_LUA ${CMAKE_BINARY_DIR}/lua)
+endif()
+add_test(NAME integration.baresip
+  COMMAND ${MS_PYTHON3} ${MS_INTEG}/baresip_test.py $<TARGET_FILE:moonsip> ${CMAKE_BINARY_DIR}/examples
+    ${MS_BARESIP_LUA} ${CMAKE_SOURCE_DIR} 220)
+set_tests_properties(integration.baresip PROPERTIES LABELS integration TIMEOUT 90
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=1")
