@@ -11,6 +11,9 @@
 #   moonsip  tests/bench/ua_load.c on ms_ua (built here as the ua_load
 #            target): INVITE with SDP, the ACK of the 2xx, BYE at once;
 #   sipp     `sipp -sn uac`, its built-in scenario: the same calls.
+# Both pace new calls in ticks of 10 ms (ua_load --tick, SIPp's own default
+# timer resolution, -timer_resol): each tick starts what the rate owes by
+# then, so a generator wakes up less often than once a call.
 # Both run with -r RATE (ua_load --rate), RATE x DURATION calls, at most
 # WINDOW calls at once (sipp -l, ua_load --window); then a closed loop
 # ("max": as many calls as WINDOW in flight allows, MAX_CALLS calls). The

@@ -35,7 +35,7 @@
 
 struct opts {
 	const char *target, *listen;
-	double rate, timeout, settle;
+	double rate, timeout, settle, tick_ms;
 	unsigned calls, window, hold_ms, hold_all, t1;
 };
 
@@ -188,24 +188,22 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ua_load --target URI [--listen SPEC] [--rate R] [--calls N] [--window W]\n"
-		"               [--hold MS] [--timeout S] [--hold-all N [--settle S]] [--t1 MS]\n");
+		"               [--hold MS] [--timeout S] [--hold-all N [--settle S]] [--t1 MS]\n"
+		"               [--tick MS]\n");
 	exit(2);
 }
 
 static void parse(struct opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = { { "target", 1, 0, 'T' },
-					    { "listen", 1, 0, 'L' },
-					    { "rate", 1, 0, 'r' },
-					    { "calls", 1, 0, 'n' },
-					    { "window", 1, 0, 'w' },
-					    { "hold", 1, 0, 'd' },
-					    { "timeout", 1, 0, 't' },
-					    { "hold-all", 1, 0, 'H' },
-					    { "settle", 1, 0, 's' },
-					    { "t1", 1, 0, '1' },
-					    { 0, 0, 0, 0 } };
-	*o = (struct opts){ .listen = "udp:127.0.0.1:0", .calls = 1000, .window = 1000, .timeout = 120 };
+	static const struct option lo[] = { { "target", 1, 0, 'T' },  { "listen", 1, 0, 'L' },
+					    { "rate", 1, 0, 'r' },    { "calls", 1, 0, 'n' },
+					    { "window", 1, 0, 'w' },  { "hold", 1, 0, 'd' },
+					    { "timeout", 1, 0, 't' }, { "hold-all", 1, 0, 'H' },
+					    { "settle", 1, 0, 's' },  { "t1", 1, 0, '1' },
+					    { "tick", 1, 0, 'k' },    { 0, 0, 0, 0 } };
+	*o = (struct opts){
+		.listen = "udp:127.0.0.1:0", .calls = 1000, .window = 1000, .timeout = 120, .tick_ms = 10
+	};
 	for (int ch; (ch = getopt_long(argc, argv, "", lo, NULL)) != -1;) {
 		switch (ch) {
 		case 'T': o->target = optarg; break;
@@ -218,6 +216,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case 'H': o->hold_all = (unsigned)atol(optarg); break;
 		case 's': o->settle = atof(optarg); break;
 		case '1': o->t1 = (unsigned)atol(optarg); break;
+		case 'k': o->tick_ms = atof(optarg); break;
 		default: usage();
 		}
 	}
@@ -256,11 +255,14 @@ static int gen_open(struct gen *g, int argc, char **argv)
 		s->next_free = g->free;
 		g->free = s;
 	}
-	/* A tick per call owed at low rates, every ms at most: the waking up
-	 * is part of what a generator costs. Without a rate, ends start the
-	 * next calls and the tick only keeps watch. */
-	double every = g->o.rate > 0 ? 1 / g->o.rate : 0.01;
-	ev_timer_init(&g->tick, on_tick, 0, every < 0.001 ? 0.001 : every);
+	/* Calls start on a tick of --tick ms (default 10, SIPp's own timer
+	 * resolution, -timer_resol), each tick starting what the rate owes by
+	 * then; at rates below one call per tick, a tick per call. The waking
+	 * up is part of what a generator costs. Without a rate, ends start
+	 * the next calls and the tick only keeps watch. */
+	double tick = g->o.tick_ms / 1000;
+	double every = g->o.rate > 0 && 1 / g->o.rate > tick ? 1 / g->o.rate : tick;
+	ev_timer_init(&g->tick, on_tick, 0, every);
 	g->tick.data = g;
 	ev_timer_init(&g->deadline, on_deadline, g->o.timeout, 0);
 	return 0;
