@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "moonsip/edit.h"
+#include "moonsip/resolve.h"
 #include "ua/ua_private.h"
 
 char *ms__ua_strdup(const char *s)
@@ -193,6 +194,7 @@ void ms_ua_free(struct ms_ua *ua)
 	ms__ua_req_free_all(ua);
 	ms__ua_call_free_all(ua);
 	ms__txn_map_free(&ua->by_call_id);
+	ms_resolver_free(ua->resolver); /* after every lookup was cancelled */
 	ms_stack_free(ua->stack);
 	ms_buf_free(&ua->contact);
 	ms_buf_free(&ua->from);

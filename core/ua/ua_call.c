@@ -398,7 +398,7 @@ int ms_ua_call_new(struct ms_ua_call **out, struct ms_ua *ua, const char *target
 	struct ms_str target = { target_uri, strlen(target_uri) };
 	int rc = invite_head(c, target, sdp);
 	if (rc == 0)
-		rc = ms__ua_out_start(&c->inv, ms__ua_next_hop(ua, target));
+		rc = ms__ua_out_start_named(&c->inv, ms__ua_next_hop(ua, target));
 	if (rc) {
 		detach(c);
 		call_release(c);

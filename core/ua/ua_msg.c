@@ -130,7 +130,7 @@ int ms_ua_request(struct ms_ua *ua, const char *method, const char *uri, const c
 	struct ms_str u = { uri, strlen(uri) };
 	int rc = build(ua, &q->out.head, (struct ms_str){ method, strlen(method) }, u, content_type, body);
 	if (rc == 0)
-		rc = ms__ua_out_start(&q->out, ms__ua_next_hop(ua, u));
+		rc = ms__ua_out_start_named(&q->out, ms__ua_next_hop(ua, u));
 	if (rc) {
 		ms__ua_out_free(&q->out);
 		ms__free(q);

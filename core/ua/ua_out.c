@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "moonsip/proxy.h"
+#include "moonsip/resolve.h"
 #include "ua/ua_private.h"
 
 void ms__ua_out_init(struct ms__ua_out *o, struct ms_ua *ua, ms__ua_out_cb cb, void *owner)
@@ -18,6 +19,8 @@ void ms__ua_out_init(struct ms__ua_out *o, struct ms_ua *ua, ms__ua_out_cb cb, v
 
 void ms__ua_out_free(struct ms__ua_out *o)
 {
+	ms_resolve_cancel(o->lookup);
+	o->lookup = NULL;
 	if (o->ct)
 		ms_ctxn_release(o->ct);
 	o->ct = NULL;
@@ -34,8 +37,6 @@ int ms__ua_peer(struct ms_str uri, struct ms_txn_peer *dst, bool *udp_only)
 	if (ms_uri_parse(&u, uri.s, uri.len, &why) < 0)
 		return MS_EINVAL;
 	int rc = ms_proxy_next_hop(&u, dst, &name);
-	if (rc == MS_EAGAIN)
-		return MS_ENOTSUP; /* a host name: not resolved here (yet) */
 	if (udp_only)
 		*udp_only = ms_str_ieqz(u.transport, "udp");
 	return rc;
@@ -100,7 +101,50 @@ int ms__ua_out_send(struct ms__ua_out *o)
 int ms__ua_out_start(struct ms__ua_out *o, struct ms_str hop)
 {
 	int rc = ms__ua_peer(hop, &o->dst, &o->udp_only);
+	if (rc == MS_EAGAIN)
+		return MS_ENOTSUP; /* a host name as an in-dialog target */
 	return rc ? rc : ms__ua_out_send(o);
+}
+
+/* The first address of the answer the UA has a listener of its family
+ * for, and the request sent there; else 503 (RFC 3263 §4.3: no server
+ * could be reached), as a transport error would give. */
+static void on_resolved(int err, const struct sockaddr_storage *addrs, size_t n, void *arg)
+{
+	struct ms__ua_out *o = arg;
+	struct sockaddr_storage local;
+	o->lookup = NULL;
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		if (ms_stack_local(o->ua->stack, o->dst.proto, addrs[i].ss_family, &local) < 0)
+			continue;
+		o->dst.addr = addrs[i];
+		err = ms__ua_out_send(o);
+		if (err == 0)
+			return;
+	}
+	ms_log(&o->ua->log, MS_LOG_WARN, "ua: the next hop's name: %s",
+	       err ? ms_strerror(err) : "no address of a family the UA listens on");
+	o->final = true;
+	o->cb(o, 503, NULL); /* last: the owner may free o */
+}
+
+int ms__ua_out_start_named(struct ms__ua_out *o, struct ms_str hop)
+{
+	struct ms_uri u;
+	struct ms_str name;
+	const char *why;
+	memset(&o->dst, 0, sizeof o->dst);
+	if (ms_uri_parse(&u, hop.s, hop.len, &why) < 0)
+		return MS_EINVAL;
+	int rc = ms_proxy_next_hop(&u, &o->dst, &name);
+	o->udp_only = ms_str_ieqz(u.transport, "udp");
+	if (rc != MS_EAGAIN)
+		return rc ? rc : ms__ua_out_send(o);
+	struct ms_ua *ua = o->ua;
+	if (!ua->resolver && (rc = ms_resolver_new(&ua->resolver, ua->loop, 0)) < 0)
+		return rc;
+	uint16_t port = u.port ? u.port : o->dst.proto == MS_PROTO_TLS ? 5061 : 5060;
+	return ms_resolve(ua->resolver, name, AF_UNSPEC, port, on_resolved, o, &o->lookup);
 }
 
 uint32_t ms__ua_out_cseq(const struct ms__ua_out *o)

@@ -31,6 +31,7 @@ struct ms__ua_out {
 	size_t nonce_len;
 	ms__ua_out_cb cb;
 	void *owner;
+	struct ms_resolve *lookup; /* the next hop's name, being looked up */
 };
 
 /* A request outside a dialog waiting for its answer (ms_ua_request). */
@@ -64,6 +65,7 @@ struct ms_ua {
 	 * however many there are: SipHash under a key of this UA's, as peers
 	 * choose the Call-IDs of incoming calls. */
 	struct ms__txn_map by_call_id;
+	struct ms_resolver *resolver; /* made for the first host name */
 	uint64_t hash_key[2];
 };
 
@@ -85,8 +87,13 @@ int ms__ua_build_answer(struct ms_ua *ua, struct ms_buf *b, struct ms_msg *req, 
 
 /* ua_out.c */
 void ms__ua_out_init(struct ms__ua_out *o, struct ms_ua *ua, ms__ua_out_cb cb, void *owner);
-/* Sends o->head to 'hop' (a URI) in a new client transaction. */
+/* Sends o->head to 'hop' (a URI) in a new client transaction; MS_ENOTSUP
+ * for a host name (in-dialog requests: their targets are addresses). */
 int ms__ua_out_start(struct ms__ua_out *o, struct ms_str hop);
+/* The same for a request outside a dialog, where 'hop' may name a host:
+ * it is looked up first (A/AAAA, on the UA's resolver), and a name with no
+ * usable address reports 503 to o->cb, later, from the loop. */
+int ms__ua_out_start_named(struct ms__ua_out *o, struct ms_str hop);
 /* Sends o->head again, with a new Via, to o->dst in a new transaction
  * (the old one, if any, is released). */
 int ms__ua_out_send(struct ms__ua_out *o);
@@ -94,7 +101,8 @@ int ms__ua_out_send(struct ms__ua_out *o);
 void ms__ua_out_free(struct ms__ua_out *o);
 /* The CSeq number of o->head. */
 uint32_t ms__ua_out_cseq(const struct ms__ua_out *o);
-/* Where a URI is sent: MS_EINVAL, MS_ENOTSUP for a host name. */
+/* Where a URI is sent: MS_EINVAL, MS_ENOTSUP for a transport the stack
+ * has not, MS_EAGAIN for a host name (dst is then to be looked up). */
 int ms__ua_peer(struct ms_str uri, struct ms_txn_peer *dst, bool *udp_only);
 /* Inserts a Via for 'dst' after the request line of 'head' into 'out'. */
 int ms__ua_with_via(struct ms_ua *ua, const struct ms_buf *head, struct ms_txn_peer *dst, bool udp_only,

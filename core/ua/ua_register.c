@@ -43,7 +43,7 @@ static int send_register(struct ms__ua_reg *r)
 	if (rc == 0)
 		rc = ms_build_end(b, MS_STR_NULL, MS_STR_NULL);
 	if (rc == 0)
-		rc = ms__ua_out_start(&r->out, ms__ua_next_hop(ua, uri));
+		rc = ms__ua_out_start_named(&r->out, ms__ua_next_hop(ua, uri));
 	return rc;
 }
 
@@ -178,7 +178,7 @@ int ms_ua_register(struct ms_ua *ua, const char *registrar_uri, uint32_t expires
 		return MS_EINVAL;
 	int rc = ms__ua_peer(ms__ua_next_hop(ua, (struct ms_str){ registrar_uri, strlen(registrar_uri) }),
 			     &dst, NULL);
-	if (rc)
+	if (rc && rc != MS_EAGAIN) /* a host name is looked up when sent */
 		return rc;
 	struct ms__ua_reg *r = reg_new(ua, registrar_uri);
 	if (!r)

@@ -35,8 +35,13 @@
  * What arrives finds its call through an index by Call-ID: the cost per
  * message does not grow with the number of calls.
  *
- * Not covered (yet): host names in URIs (numeric addresses only: a name
- * gives MS_ENOTSUP), forked INVITEs (only the first remote tag is
+ * Host names. A registrar, request or call URI (or the outbound proxy)
+ * that names a host is looked up first (A and AAAA: RFC 3263 §4 without
+ * NAPTR and SRV, on worker threads, moonsip/resolve.h); a name with no
+ * address the UA can reach gives the callback 503. Targets inside a dialog
+ * (Contact, Record-Route) must be addresses.
+ *
+ * Not covered (yet): forked INVITEs (only the first remote tag is
  * followed; 2xx of other forks are ACKed by nobody), PRACK, UPDATE,
  * session timers, TLS client certificates per UA. */
 #ifndef MOONSIP_UA_H
@@ -129,7 +134,7 @@ typedef void (*ms_ua_register_cb)(struct ms_ua *ua, unsigned status, uint32_t ex
  * Call-ID and the next CSeq, until ms_ua_unregister() or a failure.
  * Replaces a registration already running (at the new registrar; no
  * un-REGISTER is sent for the old one). MS_EINVAL for a bad URI,
- * MS_ENOTSUP for a host name, MS_ENOMEM. */
+ * MS_ENOTSUP for a transport the UA has not, MS_ENOMEM. */
 MS_API int ms_ua_register(struct ms_ua *ua, const char *registrar_uri, uint32_t expires, ms_ua_register_cb cb,
 			  void *arg);
 /* Stops refreshing and sends a REGISTER with Expires: 0 for our Contact to
@@ -145,7 +150,7 @@ typedef void (*ms_ua_request_cb)(struct ms_ua *ua, unsigned status, struct ms_ms
 /* Sends 'method' (not INVITE, ACK, CANCEL, REGISTER, BYE) to 'uri' from
  * the AOR, with 'body' of 'content_type' when body is not NULL; a 401 or
  * 407 is answered once per nonce. MS_EINVAL for such a method or a bad
- * URI, MS_ENOTSUP for a host name, MS_EAGAIN at MS_UA_MAX_REQUESTS,
+ * URI, MS_ENOTSUP for a transport the UA has not, MS_EAGAIN at MS_UA_MAX_REQUESTS,
  * MS_ENOMEM. */
 MS_API int ms_ua_request(struct ms_ua *ua, const char *method, const char *uri, const char *content_type,
 			 const char *body, ms_ua_request_cb cb, void *arg);
@@ -187,7 +192,7 @@ struct ms_ua_call_events {
  * its offer (NULL: no body), the UA's Contact, to the target or the
  * outbound proxy. A 401 or 407 is answered once per nonce (a new INVITE,
  * CSeq + 1, same Call-ID and From tag). The call's events go to 'ev' with
- * 'arg'. MS_EINVAL for a bad URI, MS_ENOTSUP for a host name, MS_EAGAIN at
+ * 'arg'. MS_EINVAL for a bad URI, MS_ENOTSUP for a transport the UA has not, MS_EAGAIN at
  * the UA's max_calls, MS_ENOMEM. */
 MS_API int ms_ua_call_new(struct ms_ua_call **out, struct ms_ua *ua, const char *target_uri, const char *sdp,
 			  const struct ms_ua_call_events *ev, void *arg);

@@ -347,3 +347,73 @@ TEST(ua_answer_without_ack_times_out_with_bye)
 	ms_ua_free(ua);
 	ev_loop_destroy(loop);
 }
+
+/* A host name in the outbound proxy: looked up (localhost, from the
+ * system's hosts file: no DNS query leaves the machine), then the request
+ * goes to the address of the UA's family, 127.0.0.1. */
+TEST(ua_outbound_proxy_by_name)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct raw r;
+	raw_open(&r);
+	char proxy[64], v[512], resp[4096];
+	snprintf(proxy, sizeof proxy, "sip:localhost:%u", r.port);
+	struct ms_ua *ua = ua_open(loop, proxy, NULL, NULL);
+	unsigned status = 0;
+	ASSERT_INT(ms_ua_request(ua, "MESSAGE", "sip:bob@192.0.2.1", "text/plain", "hi", on_message_done,
+				 &status),
+		   0);
+	ASSERT(raw_wait(&r, loop, "MESSAGE sip:bob@192.0.2.1 SIP/2.0\r\n", 3));
+	header(r.buf, "Route", v, sizeof v);
+	char want[128];
+	snprintf(want, sizeof want, "Route: <%s;lr>", proxy);
+	ASSERT(!strcmp(v, want));
+	size_t len = response(&r, resp, sizeof resp, "202 Accepted", "x", "");
+	raw_send(&r, resp, len, &r.from);
+	for (int i = 0; i < 100 && !status; i++)
+		ms_test_run_bounded(loop, 0.01);
+	ASSERT_INT(status, 202);
+	close(r.fd);
+	ms_ua_free(ua);
+	ev_loop_destroy(loop);
+}
+
+static void on_registered(struct ms_ua *ua, unsigned status, uint32_t expires, void *arg)
+{
+	(void)ua;
+	(void)expires;
+	*(unsigned *)arg = status;
+}
+
+/* A registrar named by a host name: the REGISTER's Request-URI keeps the
+ * name, the datagram goes to its address. Freeing the UA while a lookup
+ * runs calls nothing back. */
+TEST(ua_register_by_name)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct raw r;
+	raw_open(&r);
+	char registrar[64], resp[4096];
+	snprintf(registrar, sizeof registrar, "sip:localhost:%u", r.port);
+	struct ms_ua *ua = ua_open(loop, NULL, NULL, NULL);
+	unsigned status = 0;
+	ASSERT_INT(ms_ua_register(ua, registrar, 60, on_registered, &status), 0);
+	char start[96];
+	snprintf(start, sizeof start, "REGISTER %s SIP/2.0\r\n", registrar);
+	ASSERT(raw_wait(&r, loop, start, 3));
+	size_t len = response(&r, resp, sizeof resp, "200 OK", "x", "Expires: 60\r\n");
+	raw_send(&r, resp, len, &r.from);
+	for (int i = 0; i < 100 && !status; i++)
+		ms_test_run_bounded(loop, 0.01);
+	ASSERT_INT(status, 200);
+	ms_ua_free(ua);
+
+	ua = ua_open(loop, NULL, NULL, NULL);
+	status = 0;
+	ASSERT_INT(ms_ua_request(ua, "OPTIONS", registrar, NULL, NULL, on_message_done, &status), 0);
+	ms_ua_free(ua); /* the lookup is running */
+	ms_test_run_bounded(loop, 0.1);
+	ASSERT_INT(status, 0);
+	close(r.fd);
+	ev_loop_destroy(loop);
+}
