@@ -15,6 +15,7 @@
 # OUT_DIR/sdp    the bodies of the corpus messages that carry SDP, and
 #                tests/fuzz/seeds/sdp when it exists
 # OUT_DIR/media  the sdp seeds behind a fuzz_media flag byte
+# OUT_DIR/ua_media  the same behind a fuzz_ua_media flag byte
 # OUT_DIR/stack  the msg seeds behind a fuzz_stack mode byte
 set -euo pipefail
 
@@ -25,7 +26,7 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=$here/../corpus
 out=$1
-mkdir -p "$out/msg" "$out/uri" "$out/frame" "$out/sdp" "$out/media" "$out/stack"
+mkdir -p "$out/msg" "$out/uri" "$out/frame" "$out/sdp" "$out/media" "$out/ua_media" "$out/stack"
 
 # Corpus files as "dir-name" seed names, in a stable order.
 mapfile -t files < <(cd "$corpus" && find rfc4475 rfc5118 -name '*.dat' | LC_ALL=C sort)
@@ -110,6 +111,14 @@ for f in "$out/sdp"/*; do
 	done
 done
 
-for t in msg uri frame sdp media stack; do
+# ua_media: the same behind its flag byte (answer an offer, take an answer,
+# a fresh endpoint)
+for f in "$out/sdp"/*; do
+	for b in 00 01 03; do
+		{ printf "\\x$b"; cat "$f"; } >"$out/ua_media/$b-$(basename "$f")"
+	done
+done
+
+for t in msg uri frame sdp media ua_media stack; do
 	echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

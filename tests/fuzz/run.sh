@@ -18,7 +18,7 @@ set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-fuzz}
 secs=${MS_FUZZ_SECONDS:-15}
-targets=${MS_FUZZ_TARGETS:-msg uri frame sdp media stack}
+targets=${MS_FUZZ_TARGETS:-msg uri frame sdp media ua_media stack}
 cc=clang-14
 
 # Inputs longer than a target needs only slow it down: a URI is short, a
@@ -28,7 +28,7 @@ max_len() {
 	uri) echo 512 ;;
 	msg) echo 8192 ;;
 	sdp) echo 4096 ;;
-	media) echo 4096 ;;
+	media | ua_media) echo 4096 ;;
 	frame) echo 16384 ;;
 	stack) echo 8192 ;;
 	*) echo 4096 ;;
