@@ -28,18 +28,28 @@ void ms__ua_out_free(struct ms__ua_out *o)
 	ms_buf_free(&o->sent);
 }
 
-int ms__ua_peer(struct ms_str uri, struct ms_txn_peer *dst, bool *udp_only)
+/* Where 'uri' is sent (ms_proxy_next_hop); for a host name (MS_EAGAIN)
+ * also the name to look up and the port its addresses get. */
+static int hop_parse(struct ms_str uri, struct ms_txn_peer *dst, bool *udp_only, struct ms_str *name,
+		     uint16_t *port)
 {
 	struct ms_uri u;
-	struct ms_str name;
 	const char *why;
 	memset(dst, 0, sizeof *dst);
 	if (ms_uri_parse(&u, uri.s, uri.len, &why) < 0)
 		return MS_EINVAL;
-	int rc = ms_proxy_next_hop(&u, dst, &name);
+	int rc = ms_proxy_next_hop(&u, dst, name);
 	if (udp_only)
 		*udp_only = ms_str_ieqz(u.transport, "udp");
+	*port = u.port ? u.port : dst->proto == MS_PROTO_TLS ? 5061 : 5060;
 	return rc;
+}
+
+int ms__ua_peer(struct ms_str uri, struct ms_txn_peer *dst, bool *udp_only)
+{
+	struct ms_str name;
+	uint16_t port;
+	return hop_parse(uri, dst, udp_only, &name, &port);
 }
 
 int ms__ua_with_via(struct ms_ua *ua, const struct ms_buf *head, struct ms_txn_peer *dst, bool udp_only,
@@ -130,20 +140,14 @@ static void on_resolved(int err, const struct sockaddr_storage *addrs, size_t n,
 
 int ms__ua_out_start_named(struct ms__ua_out *o, struct ms_str hop)
 {
-	struct ms_uri u;
 	struct ms_str name;
-	const char *why;
-	memset(&o->dst, 0, sizeof o->dst);
-	if (ms_uri_parse(&u, hop.s, hop.len, &why) < 0)
-		return MS_EINVAL;
-	int rc = ms_proxy_next_hop(&u, &o->dst, &name);
-	o->udp_only = ms_str_ieqz(u.transport, "udp");
+	uint16_t port;
+	int rc = hop_parse(hop, &o->dst, &o->udp_only, &name, &port);
 	if (rc != MS_EAGAIN)
 		return rc ? rc : ms__ua_out_send(o);
 	struct ms_ua *ua = o->ua;
 	if (!ua->resolver && (rc = ms_resolver_new(&ua->resolver, ua->loop, 0)) < 0)
 		return rc;
-	uint16_t port = u.port ? u.port : o->dst.proto == MS_PROTO_TLS ? 5061 : 5060;
 	return ms_resolve(ua->resolver, name, AF_UNSPEC, port, on_resolved, o, &o->lookup);
 }
 

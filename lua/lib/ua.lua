@@ -543,7 +543,7 @@ end
 function UA:close()
   if not self._c then return end
   for call in pairs(self._calls) do
-    call._c = nil
+    -- its C handle stays: freed with the UA, it answers "the call is over"
     call.state = "ended"
     objects[call._id] = nil
   end

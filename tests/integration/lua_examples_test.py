@@ -107,11 +107,15 @@ def main():
             return Lua(module_dir, call_lua, [f"sip:alice@{HOST}", PASSWORDS["alice"], target, "--proxy", proxy,
                                               "--listen", f"udp:{HOST}:{call_port}"] + list(extra))
 
+        def b2bua():
+            """b2bua.lua registered as bob, bridging one call to the SIPp UAS."""
+            return Lua(module_dir, b2bua_lua, ["--to", f"sip:service@{HOST}:{uas_port}", "--listen",
+                                               f"udp:{HOST}:{b2b_port}", "--register", proxy, "--aor",
+                                               f"sip:bob@{HOST}", "--password", PASSWORDS["bob"], "--calls", "1"])
+
         def bridged_call():
             uas = sipp_uas(work, uas_port, uas_media)
-            b2b = Lua(module_dir, b2bua_lua, ["--to", f"sip:service@{HOST}:{uas_port}", "--listen",
-                                              f"udp:{HOST}:{b2b_port}", "--register", proxy, "--aor",
-                                              f"sip:bob@{HOST}", "--password", PASSWORDS["bob"], "--calls", "1"])
+            b2b = b2bua()
             c = None
             try:
                 b2b.expect(r"registered for 300 s")
@@ -147,9 +151,7 @@ def main():
         def busy_call():
             busy = os.path.join(src, "tests", "sipp", "uas-busy.xml")
             uas = sipp_uas(work, uas_port, uas_media, busy)
-            b2b = Lua(module_dir, b2bua_lua, ["--to", f"sip:service@{HOST}:{uas_port}", "--listen",
-                                              f"udp:{HOST}:{b2b_port}", "--register", proxy, "--aor",
-                                              f"sip:bob@{HOST}", "--password", PASSWORDS["bob"], "--calls", "1"])
+            b2b = b2bua()
             c = None
             try:
                 b2b.expect(r"registered for 300 s")

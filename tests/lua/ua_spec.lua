@@ -300,6 +300,20 @@ describe("calls", function()
     assert.equals("timeout", why)
     bob:close()
   end)
+
+  it("say so when used after their UA was closed", function()
+    local alice, bob, bob_uri = two_uas()
+    local incoming
+    bob.on_call = function(call) incoming = call end
+    run(function()
+      alice:invite(bob_uri)
+      while not incoming do ms.sleep(0.01) end
+    end)
+    bob:close()
+    assert.equals("ended", incoming.state)
+    assert.has_error(function() incoming:ring() end, "the call is over")
+    alice:close()
+  end)
 end)
 
 describe("ms.media", function()
