@@ -13,6 +13,11 @@
 #                 Its db_sqlite opens SQLite with the library's defaults, which on Debian are
 #                 synchronous=FULL in WAL mode too: moonsip-full is the like-for-like comparison
 #                 of durability, moonsip is moonsip's default.
+#   floor         tests/bench/register_floor.c (built here with cc -O2): answers the same
+#                 REGISTERs with fixed 401s and 200s, checking, hashing and storing nothing. What
+#                 it costs is what this machine charges any server for the messages at that rate
+#                 (wake-ups, system calls, the loopback's delivery to SIPp): a server's CPU per
+#                 registration minus the floor's is the work it does itself.
 # moonsip commits once per 4 ms window (the 200s wait for that commit), so one fsync
 # covers every registration saved in that window; Kamailio commits (and fsyncs) each one. The
 # header line "disk" gives the cost of one 4 KiB write with fsync on the files' filesystem.
@@ -44,7 +49,7 @@
 #       USERS=1000             users, registered in turn (userNNNN, password pwNNNN)
 #       DRAIN=1                after the fixed phase, wait out the transaction timers (33 s) and
 #                              report CPU per registration over each server's whole life so far
-#       SERVERS="moonsip moonsip-full kam"   SERVER_CPU=1 SIPP_CPU=0   BASE_PORT=28160
+#       SERVERS="moonsip moonsip-full kam floor"   SERVER_CPU=1 SIPP_CPU=0   BASE_PORT=28160
 #       SCRIPT=scripts/default.lua  BIN=build/bench-proxy/moonsip  LOG_LEVEL=info (moonsip's)
 #       REBUILD=1 (default) incremental `cmake --build build/bench-proxy --target moonsip` first;
 #                 if that fails the existing binary is used (with a warning); REBUILD=0 skips it
@@ -66,7 +71,7 @@ MAX_RATES=${MAX_RATES:-"1000 2000 3000 4000 5000 6000 8000 10000"}
 MAX_DUR=${MAX_DUR:-10}
 USERS=${USERS:-1000}
 DRAIN=${DRAIN:-1}
-SERVERS=${SERVERS:-"moonsip moonsip-full kam"}
+SERVERS=${SERVERS:-"moonsip moonsip-full kam floor"}
 SERVER_CPU=${SERVER_CPU:-1}
 SIPP_CPU=${SIPP_CPU:-0}
 SCRIPT=${SCRIPT:-scripts/default.lua}
@@ -106,7 +111,7 @@ fi
 
 # the servers' folders (files, logs) are kept after the run; work holds SIPp's output
 work=$out/work
-rm -rf "$work" "$out/moonsip" "$out/moonsip-full" "$out/kam"
+rm -rf "$work" "$out/moonsip" "$out/moonsip-full" "$out/kam" "$out/floor"
 mkdir -p "$work"
 declare -A pid port extra_done why_out db_of
 started=() # PIDs this script started (servers), stopped on exit
@@ -159,6 +164,7 @@ sipp_said() { # the last lines SIPp wrote, for a failure report
 log_of() { # SERVER: its log file
 	case $1 in
 	kam) echo "$out/kam/kamailio.log" ;;
+	floor) echo "$out/floor/floor.log" ;;
 	*) echo "$out/$1/moonsip.log" ;;
 	esac
 }
@@ -214,7 +220,19 @@ start_server() {
 		fi
 		started+=("${pid[$s]}")
 		;;
-	*) why_out[$s]="unknown server (moonsip, moonsip-full, kam)"; return 1 ;;
+	floor)
+		mkdir -p "$out/floor"
+		db_of[$s]="(none)"
+		if ! cc -O2 -Wall -o "$out/floor/register_floor" "$root/tests/bench/register_floor.c" \
+			>"$(log_of "$s")" 2>&1; then
+			why_out[$s]="cc tests/bench/register_floor.c failed: $(tail -c 400 "$(log_of "$s")")"
+			return 1
+		fi
+		"${pin_server[@]}" "$out/floor/register_floor" 127.0.0.1 "${port[$s]}" >>"$(log_of "$s")" 2>&1 &
+		pid[$s]=$!
+		started+=("${pid[$s]}")
+		;;
+	*) why_out[$s]="unknown server (moonsip, moonsip-full, kam, floor)"; return 1 ;;
 	esac
 	# ready: one registration through it, end to end (at most about 10 s)
 	local i
@@ -338,6 +356,7 @@ max_phase
 # bindings in each file, and what the logs say, while the servers still run
 declare -A bindings
 for s in $live; do
+	[[ $s == floor ]] && { bindings[$s]="(none kept)"; continue; }
 	q=$([[ $s == kam ]] && echo "SELECT count(*) FROM location" || echo "SELECT count(*) FROM bindings")
 	bindings[$s]=$(sqlite3 -readonly "${db_of[$s]}" "$q" 2>&1 | tail -1)
 done
