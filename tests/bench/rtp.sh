@@ -18,6 +18,13 @@
 #              --rtp-ports ...`, its calls set up through SIP (INVITE with
 #              SDP to moonsip, relayed to the tool's UAS, 200, ACK; BYE at
 #              the end) with proxy.relay(..., { media = "relay" }).
+# Two more can be listed in RELAYS (not run unless asked for):
+#   floor-epoll, floor-uring  tests/bench/rtp_floor.c (built here with cc -O2, -luring), a
+#              relay that does nothing but forward between fixed port pairs with symmetric
+#              latching, through epoll + recvmmsg/sendmmsg (as moonsip does) or io_uring (one
+#              system call per loop turn for every socket); the tool sends to its pairs with
+#              --mode fixed. Their CPU per packet is the floor this kernel sets for any
+#              userspace relay: what is left of a relay's figure above it is its own work.
 # Each relay is started fresh for its run and pinned to RELAY_CPU, the
 # tool to LOAD_CPU (where it spins). The relay's CPU time (every thread's
 # schedstat run time; utime+stime agrees) and its core's idle time are read
@@ -77,6 +84,7 @@ MOONSIP_PORTS=44000-47999
 LOAD_PORTS=48000-49989
 NG_PORT=49998
 SIP_PORT=49999
+FLOOR_BASE=50000 # the floors' pairs: 50000 up to 50000 + 2 x CALLS - 1
 build=$root/build/bench-rtp
 src=$root
 if [[ -n ${COMMIT:-} ]]; then
@@ -109,6 +117,11 @@ if [[ " $RELAYS " == *" rtpengine "* ]] && ! command -v rtpengine >/dev/null; th
 fi
 command -v cc >/dev/null || apt_install build-essential
 cc -O2 -std=gnu11 -Wall -Wextra -o "$tool" "$root/tests/bench/rtp_load.c"
+floor=$out/rtp_floor
+if [[ " $RELAYS " == *" floor-"* ]]; then
+	[[ -f /usr/include/liburing.h ]] || apt_install liburing-dev
+	cc -O2 -std=gnu11 -Wall -Wextra -o "$floor" "$root/tests/bench/rtp_floor.c" -luring
+fi
 build_note=""
 if [[ " $RELAYS " == *" moonsip "* && ${REBUILD:-1} == 1 && -z ${BIN:-} ]]; then
 	if ! { cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$out/build.log" 2>&1 &&
@@ -210,11 +223,18 @@ start_relay() {
 			--db "$out/moonsip/moonsip.db" --log-level "$LOG_LEVEL" >"$out/moonsip.log" 2>&1 &
 		relay_pid=$!
 		;;
-	*) why_failed[$r]="unknown relay (direct, rtpengine, moonsip)"; return 1 ;;
+	floor-epoll | floor-uring)
+		if port_bound "$FLOOR_BASE"; then why_failed[$r]="udp port $FLOOR_BASE is taken"; return 1; fi
+		"${pin_relay[@]}" "$floor" --backend "${r#floor-}" --address 127.0.0.1 --base "$FLOOR_BASE" \
+			--calls "$CALLS" >"$out/$r.log" 2>&1 &
+		relay_pid=$!
+		;;
+	*) why_failed[$r]="unknown relay (direct, rtpengine, moonsip, floor-epoll, floor-uring)"; return 1 ;;
 	esac
 	started+=("$relay_pid")
 	local port=$SIP_PORT
 	[[ $r == rtpengine ]] && port=$NG_PORT
+	[[ $r == floor-* ]] && port=$((FLOOR_BASE + 2 * CALLS - 1))
 	for i in $(seq 100); do
 		if ! alive "$relay_pid"; then
 			why_failed[$r]="exited at start; its log ends with: $(tail -c 600 "$out/$r.log")"
@@ -255,11 +275,12 @@ for round in $(seq "$REPS"); do
 				[[ -n $relay_pid ]] && stop_pid "$relay_pid"
 				continue
 			fi
-			args=(--mode "$r" --calls "$CALLS" --pps "$PPS" --seconds "$DURATION" --warmup "$WARMUP" --rate "$RATE"
+			args=(--mode "$([[ $r == floor-* ]] && echo fixed || echo "$r")" --label "$r" --calls "$CALLS" --pps "$PPS" --seconds "$DURATION" --warmup "$WARMUP" --rate "$RATE"
 				--ports "$LOAD_PORTS" --quiet)
 			case $r in
 			rtpengine) args+=(--ng "127.0.0.1:$NG_PORT" --pid "$relay_pid") ;;
 			moonsip) args+=(--sip "127.0.0.1:$SIP_PORT" --pid "$relay_pid") ;;
+			floor-*) args+=(--relay-base "$FLOOR_BASE" --pid "$relay_pid") ;;
 			esac
 			[[ $r != direct && ${#pin_relay[@]} -gt 0 ]] && args+=(--core "$RELAY_CPU")
 			b0=$(cpu_idle "$RELAY_CPU"); l0=$(cpu_idle "$LOAD_CPU"); sb0=$(cpu_steal "$RELAY_CPU"); sl0=$(cpu_steal "$LOAD_CPU")
@@ -299,7 +320,7 @@ for round in $(seq "$REPS"); do
 			printf '%s\t%s\t%s %s\n' "$round" "$r" "$res" "$noise" >>"$tsv"
 			echo "$res $noise" | awk -v round="$round" '{
 				for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-				printf "  round %d %-9s %7.0f pkt/s, lost %d, one-way median %7.1f us, p99 %8.1f us, max %9.1f us", round, v["mode"], v["pkts_per_s"], v["lost"], v["median_us"], v["p99_us"], v["max_us"]
+				printf "  round %d %-11s %7.0f pkt/s, lost %d, one-way median %7.1f us, p99 %8.1f us, max %9.1f us", round, v["label"], v["pkts_per_s"], v["lost"], v["median_us"], v["p99_us"], v["max_us"]
 				if (v["cpu_us_per_pkt"] >= 0) printf ", relay %.3f us CPU/pkt (%.1f%% of a core; its core busy %.3f us/pkt)", v["cpu_us_per_pkt"], v["relay_cpu_ns"] / 1e7 / v["measured_s"], v["core_busy_us_per_pkt"]
 				printf "; tool %.0f%% CPU, send lag p99 %.1f us\n    others on the CPUs: %s %s %s %s\n", v["tool_cpu_pct"], v["send_lag_p99_us"], $(NF - 3), $(NF - 2), $(NF - 1), $NF
 				if (v["misrouted"] + v["bad_src"] + v["altered"] + v["dup"] + v["send_errors"] > 0) printf "    misrouted %d, wrong source %d, altered %d, duplicated %d, send errors %d\n", v["misrouted"], v["bad_src"], v["altered"], v["dup"], v["send_errors"]
@@ -333,7 +354,7 @@ function med(a, r, m,    i, j, x, t) {
 	return (m % 2) ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2
 }
 END {
-	printf "%-10s %10s %12s %12s %9s %12s %12s %12s %12s %12s %9s %12s\n", "relay", "pkt/s", "CPU_us/pkt", "core_us/pkt", "loss", "median_us", "p99_us", "added_med", "added_p99", "added_max", "noise%", "tool_lag_p99"
+	printf "%-11s %10s %12s %12s %9s %12s %12s %12s %12s %12s %9s %12s\n", "relay", "pkt/s", "CPU_us/pkt", "core_us/pkt", "loss", "median_us", "p99_us", "added_med", "added_p99", "added_max", "noise%", "tool_lag_p99"
 	for (o = 1; o <= nr; o++) {
 		r = order[o]; m = cnt[r]
 		nodirect = 0
@@ -342,11 +363,11 @@ END {
 			if (!ok) nodirect = 1
 			am[r, k] = ok ? md[r, k] - dmd[rd[r, k]] : "nan"; ap[r, k] = ok ? p9[r, k] - dp9[rd[r, k]] : "nan"; ax[r, k] = ok ? mx[r, k] - dmx[rd[r, k]] : "nan"
 		}
-		c = med(cpu, r, m); if (r == "rtpengine") rc = c; if (r == "moonsip") mc = c
+		c = med(cpu, r, m); if (r == "rtpengine") rc = c; if (r == "moonsip") mc = c; if (r ~ /^floor-/) fc[r] = c
 		if (r == "moonsip" && !nodirect) map = med(ap, r, m)
 		skip = (r == "direct" || nodirect)
 		cc = med(core, r, m); if (r == "rtpengine") rcc = cc; if (r == "moonsip") mcc = cc
-		printf "%-10s %10.0f %12s %12s %8.4f%% %12.1f %12.1f %12s %12s %12s %9.1f %12.1f\n", r, med(pk, r, m), (c >= 0 ? sprintf("%.3f", c) : "-"), (cc > 0 ? sprintf("%.3f", cc) : "-"),
+		printf "%-11s %10.0f %12s %12s %8.4f%% %12.1f %12.1f %12s %12s %12s %9.1f %12.1f\n", r, med(pk, r, m), (c >= 0 ? sprintf("%.3f", c) : "-"), (cc > 0 ? sprintf("%.3f", cc) : "-"),
 			(sent[r] ? 100 * lost[r] / sent[r] : 0), med(md, r, m), med(p9, r, m),
 			(skip ? "-" : sprintf("%.1f", med(am, r, m))), (skip ? "-" : sprintf("%.1f", med(ap, r, m))),
 			(skip ? "-" : sprintf("%.1f", med(ax, r, m))), med(noise, r, m), med(tl, r, m)
@@ -360,6 +381,8 @@ END {
 		printf "target CPU per packet <= half of rtpengine'"'"'s: moonsip %.3f / rtpengine %.3f us = %.2f: %s (their cores: %.2f)\n", mc, rc, mc / rc, (mc / rc <= 0.5 ? "MET" : "NOT MET"), (rcc > 0 ? mcc / rcc : 0)
 	else
 		print "target CPU per packet: not measured (a relay is missing)"
+	for (fl in fc) if (rc > 0 && fc[fl] > 0)
+		printf "%s, the floor: %.3f us CPU per packet = %.2f of rtpengine'"'"'s%s\n", fl, fc[fl], fc[fl] / rc, (mc > 0 ? sprintf(", %.2f of moonsip'"'"'s", fc[fl] / mc) : "")
 	if (map != "")
 		printf "target p99 added < 100 us at 1000 streams x 50 pps: moonsip %.1f us at %d streams x %g pps: %s\n", map, streams, pps,
 			(streams != target_streams || pps != target_pps ? "(not the target load)" : (map < 100 ? "MET" : "NOT MET"))

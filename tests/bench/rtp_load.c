@@ -22,7 +22,10 @@
  *              its own UAS socket; the INVITE that reaches the UAS gives
  *              the port B sends to, the 200 that reaches the UAC the port A
  *              sends to; ACK and, at the end, BYE go through moonsip with
- *              the Route of its Record-Route.
+ *              the Route of its Record-Route;
+ *   fixed      no signalling: A of call k sends to port --relay-base + 2k,
+ *              B to --relay-base + 2k + 1 (tests/bench/rtp_floor.c's
+ *              pairs, which latch on the first packet).
  * In the relay modes the SDP must have been rewritten (else the media would
  * go straight from A to B and the relay would measure nothing): a call whose
  * relay port is its peer's own socket is a setup failure.
@@ -86,13 +89,14 @@
 #define RETRY_NS 500000000LL
 #define TRIES 8
 
-enum mode { M_DIRECT, M_RTPENGINE, M_MOONSIP };
+enum mode { M_DIRECT, M_RTPENGINE, M_MOONSIP, M_FIXED };
 
 static struct {
 	enum mode mode;
 	unsigned calls;
 	double pps, seconds, warmup, drain, rate;
 	unsigned port_min, port_max;
+	unsigned relay_base; /* fixed: the relay's first port */
 	struct sockaddr_in ctl; /* rtpengine's ng or moonsip's SIP address */
 	int pid;                /* the relay, whose CPU time is read */
 	int core;               /* the CPU it is pinned to, whose idle time is read (-1: none) */
@@ -1214,7 +1218,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fputs("usage: rtp_load --mode direct|rtpengine|moonsip [--ng ADDR:PORT | --sip ADDR:PORT]\n"
+	fputs("usage: rtp_load --mode direct|rtpengine|moonsip|fixed [--ng ADDR:PORT | --sip ADDR:PORT | --relay-base PORT]\n"
 	      "  [--calls N (500)] [--pps P (50 per stream)] [--seconds S (20)] [--warmup S (3)]\n"
 	      "  [--drain S (1)] [--rate CALLS_PER_S (200)] [--ports MIN-MAX (48000-49999)]\n"
 	      "  [--pid RELAY_PID] [--core RELAY_CPU] [--label NAME] [--sleep] [--quiet]\n",
@@ -1273,6 +1277,8 @@ int main(int argc, char **argv)
 			opt.pid = atoi(v);
 		else if (!strcmp(o, "--core"))
 			opt.core = atoi(v);
+		else if (!strcmp(o, "--relay-base"))
+			opt.relay_base = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(o, "--label"))
 			opt.label = v;
 		else if (!strcmp(o, "--ports")) {
@@ -1290,9 +1296,13 @@ int main(int argc, char **argv)
 		opt.mode = M_RTPENGINE;
 	else if (!strcmp(mode, "moonsip"))
 		opt.mode = M_MOONSIP;
+	else if (!strcmp(mode, "fixed"))
+		opt.mode = M_FIXED;
 	else
 		usage();
-	if (opt.mode != M_DIRECT && !have_ctl)
+	if (opt.mode == M_FIXED && (opt.relay_base < 1024 || opt.relay_base + 2 * opt.calls > 65536))
+		die("mode fixed needs --relay-base PORT (1024 and up, room for 2 ports per call)");
+	if (opt.mode != M_DIRECT && opt.mode != M_FIXED && !have_ctl)
 		die("mode %s needs %s ADDR:PORT", mode, opt.mode == M_RTPENGINE ? "--ng" : "--sip");
 	if (opt.calls == 0 || opt.calls > 30000 || opt.pps <= 0 || opt.pps > 1000 || opt.seconds <= 0 ||
 	    opt.warmup < 0 || opt.drain < 0 || opt.rate <= 0)
@@ -1345,12 +1355,12 @@ int main(int argc, char **argv)
 
 	double setup_s = 0;
 	unsigned up = opt.calls;
-	if (opt.mode == M_DIRECT) {
+	if (opt.mode == M_DIRECT || opt.mode == M_FIXED) {
 		for (unsigned i = 0; i < opt.calls; i++) {
 			struct call *c = &calls[i];
 			for (int x = 0; x < 2; x++) {
-				c->dst[x] = (struct sockaddr_in){ .sin_family = AF_INET,
-								  .sin_port = htons(c->port[!x]) };
+				uint16_t to = opt.mode == M_DIRECT ? c->port[!x] : (uint16_t)(opt.relay_base + 2 * i + (unsigned)x);
+				c->dst[x] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(to) };
 				c->dst[x].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 				c->have_dst[x] = true;
 			}
@@ -1452,7 +1462,7 @@ int main(int argc, char **argv)
 		}
 	double td_s = 0;
 	unsigned ended = 0;
-	if (opt.mode != M_DIRECT)
+	if (opt.mode != M_DIRECT && opt.mode != M_FIXED)
 		ended = teardown(&td_s);
 
 	double med = hist_q(hist, hist_n, 0.5), p99 = hist_q(hist, hist_n, 0.99),
@@ -1481,7 +1491,7 @@ int main(int argc, char **argv)
 	    "misrouted %" PRIu64 ", wrong source %" PRIu64 ", altered %" PRIu64 "\n",
 	    opt.label, 100 * (s1 - s0) / meas_s, 100 * (double)busy_ns / 1e9 / meas_s, lag99, lag_max / 1e3,
 	    misrouted, bad_src, altered);
-	if (opt.mode != M_DIRECT)
+	if (opt.mode != M_DIRECT && opt.mode != M_FIXED)
 		say("%s: set-up %.2f s; %u of %u calls ended (%s) in %.2f s\n", opt.label, setup_s, ended, up,
 		    opt.mode == M_MOONSIP ? "BYE answered 200" : "ng delete ok", td_s);
 	printf("RESULT mode=%s label=%s calls=%u streams=%u pps=%g measured_s=%.3f sent=%" PRIu64
