@@ -25,6 +25,8 @@
 #              system call per loop turn for every socket); the tool sends to its pairs with
 #              --mode fixed. Their CPU per packet is the floor this kernel sets for any
 #              userspace relay: what is left of a relay's figure above it is its own work.
+#              FLOOR_LINGER_US (0): floor-uring waits up to that long in each turn for more
+#              packets (batching by time: fewer wake-ups, more latency).
 # Each relay is started fresh for its run and pinned to RELAY_CPU, the
 # tool to LOAD_CPU (where it spins). The relay's CPU time (every thread's
 # schedstat run time; utime+stime agrees) and its core's idle time are read
@@ -61,7 +63,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 cmd_env=""
 [[ -n $env_seconds ]] && cmd_env="SECONDS=${env_seconds@Q} "
-for v in CALLS STREAMS PPS DURATION WARMUP REPS RELAYS RATE RELAY_CPU LOAD_CPU RTPENGINE_THREADS LOG_LEVEL QUIET_WAIT NOISE_MAX RETRIES LOW_LATENCY COMMIT BIN REBUILD; do
+for v in FLOOR_LINGER_US CALLS STREAMS PPS DURATION WARMUP REPS RELAYS RATE RELAY_CPU LOAD_CPU RTPENGINE_THREADS LOG_LEVEL QUIET_WAIT NOISE_MAX RETRIES LOW_LATENCY COMMIT BIN REBUILD; do
 	if [[ -n ${!v:-} ]]; then cmd_env+="$v=${!v@Q} "; fi
 done
 if [[ -n ${STREAMS:-} ]]; then CALLS=$(((STREAMS + 1) / 2)); fi
@@ -84,6 +86,7 @@ MOONSIP_PORTS=44000-47999
 LOAD_PORTS=48000-49989
 NG_PORT=49998
 SIP_PORT=49999
+FLOOR_LINGER_US=${FLOOR_LINGER_US:-0}
 FLOOR_BASE=50000 # the floors' pairs: 50000 up to 50000 + 2 x CALLS - 1
 build=$root/build/bench-rtp
 src=$root
@@ -225,8 +228,10 @@ start_relay() {
 		;;
 	floor-epoll | floor-uring)
 		if port_bound "$FLOOR_BASE"; then why_failed[$r]="udp port $FLOOR_BASE is taken"; return 1; fi
+		linger=()
+		[[ $r == floor-uring ]] && linger=(--linger-us "$FLOOR_LINGER_US")
 		"${pin_relay[@]}" "$floor" --backend "${r#floor-}" --address 127.0.0.1 --base "$FLOOR_BASE" \
-			--calls "$CALLS" >"$out/$r.log" 2>&1 &
+			--calls "$CALLS" "${linger[@]}" >"$out/$r.log" 2>&1 &
 		relay_pid=$!
 		;;
 	*) why_failed[$r]="unknown relay (direct, rtpengine, moonsip, floor-epoll, floor-uring)"; return 1 ;;
