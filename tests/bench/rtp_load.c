@@ -96,7 +96,7 @@ static struct {
 	unsigned calls;
 	double pps, seconds, warmup, drain, rate;
 	unsigned port_min, port_max;
-	unsigned relay_base; /* fixed: the relay's first port */
+	unsigned relay_base;    /* fixed: the relay's first port */
 	struct sockaddr_in ctl; /* rtpengine's ng or moonsip's SIP address */
 	int pid;                /* the relay, whose CPU time is read */
 	int core;               /* the CPU it is pinned to, whose idle time is read (-1: none) */
@@ -1218,7 +1218,8 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fputs("usage: rtp_load --mode direct|rtpengine|moonsip|fixed [--ng ADDR:PORT | --sip ADDR:PORT | --relay-base PORT]\n"
+	fputs("usage: rtp_load --mode direct|rtpengine|moonsip|fixed [--ng ADDR:PORT | --sip ADDR:PORT | "
+	      "--relay-base PORT]\n"
 	      "  [--calls N (500)] [--pps P (50 per stream)] [--seconds S (20)] [--warmup S (3)]\n"
 	      "  [--drain S (1)] [--rate CALLS_PER_S (200)] [--ports MIN-MAX (48000-49999)]\n"
 	      "  [--pid RELAY_PID] [--core RELAY_CPU] [--label NAME] [--sleep] [--quiet]\n",
@@ -1359,8 +1360,11 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < opt.calls; i++) {
 			struct call *c = &calls[i];
 			for (int x = 0; x < 2; x++) {
-				uint16_t to = opt.mode == M_DIRECT ? c->port[!x] : (uint16_t)(opt.relay_base + 2 * i + (unsigned)x);
-				c->dst[x] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(to) };
+				uint16_t to = opt.mode == M_DIRECT
+					? c->port[!x]
+					: (uint16_t)(opt.relay_base + 2 * i + (unsigned)x);
+				c->dst[x] =
+					(struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(to) };
 				c->dst[x].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 				c->have_dst[x] = true;
 			}
