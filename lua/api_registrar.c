@@ -84,7 +84,8 @@ struct ms_registrar *ms__lua_registrar(lua_State *L, struct ms_lua_host *h)
  * at the end of the turn that brought it (with whatever that turn brought
  * besides): a quiet server answers at once instead of waking again 4 ms
  * later, and a busy one still commits at most once per window. */
-#define COMMIT_WINDOW 0.004 /* seconds */
+#define COMMIT_WINDOW 0.004            /* seconds */
+#define PEER_TEXT (8 + MS_ADDR_STRLEN) /* "proto:" and an address with its port */
 
 /* The commit, then the answers that waited for it. */
 static void commit_batch(struct ms_lua_host *h)
@@ -159,15 +160,16 @@ static int wait_commit(lua_State *L, struct ms_lua_host *h, struct ms_lua_call *
 	return lua_yield(L, 0);
 }
 
-/* "udp:192.0.2.1:5060": a peer as the registrar keeps it. */
-static void peer_text(enum ms_proto p, const struct sockaddr_storage *a, char *out, size_t size)
+/* "udp:192.0.2.1:5060": a peer as the registrar keeps it. Put together
+ * by hand, as it is made for every REGISTER. */
+static void peer_text(enum ms_proto p, const struct sockaddr_storage *a, char out[PEER_TEXT])
 {
-	char addr[MS_ADDR_STRLEN];
-	char proto[8];
-	snprintf(proto, sizeof proto, "%s", ms_proto_name(p));
-	for (char *x = proto; *x; x++)
-		*x = (char)(*x >= 'A' && *x <= 'Z' ? *x + 32 : *x);
-	snprintf(out, size, "%s:%s", proto, ms_addr_format(a, addr));
+	const char *proto = ms_proto_name(p);
+	size_t n = 0;
+	for (; proto[n] && n < 7; n++)
+		out[n] = (char)(proto[n] >= 'A' && proto[n] <= 'Z' ? proto[n] + 32 : proto[n]);
+	out[n++] = ':';
+	ms_addr_format(a, out + n);
 }
 
 /* The answer to a REGISTER as the registrar decided it. */
@@ -213,11 +215,11 @@ static int reg_save(lua_State *L)
 		return luaL_error(L, "registrar.save: the request was already answered with %d",
 				  (int)r->status);
 	struct ms_registrar *reg = ms__lua_registrar(L, h);
-	char received[80], socket[80] = "";
+	char received[PEER_TEXT], socket[PEER_TEXT] = "";
 	struct sockaddr_storage local;
-	peer_text(r->src.proto, &r->src.addr, received, sizeof received);
+	peer_text(r->src.proto, &r->src.addr, received);
 	if (h->cfg.stack && ms_stack_local_for(h->cfg.stack, &r->src, &local) == 0)
-		peer_text(r->src.proto, &local, socket, sizeof socket);
+		peer_text(r->src.proto, &local, socket);
 	bool nat = ms__lua_via_nat(ms_msg_via(r->m), &r->src);
 	struct ms_register_result res;
 	int rc = ms_registrar_register(reg, r->m, (int64_t)time(NULL), received, socket, nat, &res);

@@ -2,13 +2,17 @@
  * hands out, yet knows its own from forgeries and old ones from fresh.
  *
  * A nonce is 32 bytes in lowercase hex:
- *	issue time (8 bytes, big-endian seconds) | 8 random bytes |
- *	the first 16 bytes of HMAC-SHA256(secret, time | random | realm)
- * The random bytes make two nonces of the same second differ (a client's
- * nonce-count table is keyed by nonce); the MAC binds both and the realm to
- * the secret, so a changed byte, another realm or another server's secret
- * makes it fail; 128 bits of MAC are more than an attacker can guess. The
+ *	issue time (8 bytes, big-endian seconds) | 8 unique bytes |
+ *	the first 16 bytes of HMAC-SHA256(secret, time | unique | realm)
+ * The unique bytes make two nonces of the same second differ (a client's
+ * nonce-count table is keyed by nonce). They are a count that starts at a
+ * random place in each process: unique without a system call for every
+ * challenge, and they need not be secret, since the MAC is what a forger
+ * cannot make. The MAC binds them and the realm to the secret, so a
+ * changed byte, another realm or another server's secret makes it fail;
+ * 128 bits of MAC are more than an attacker can guess. The
  * time is in the clear: it tells nothing a Date header would not. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -59,6 +63,24 @@ out:
 	return rc;
 }
 
+/* The next value of the process's nonce count. */
+static int next_unique(unsigned char out[8])
+{
+	static _Atomic uint64_t count;
+	uint64_t v = atomic_load_explicit(&count, memory_order_relaxed);
+	if (v == 0) { /* the first nonce: start at random (0 is "not started") */
+		uint64_t seed;
+		int rc = ms__digest_random(&seed, sizeof seed);
+		if (rc)
+			return rc;
+		uint64_t expect = 0;
+		atomic_compare_exchange_strong(&count, &expect, seed | 1);
+	}
+	v = atomic_fetch_add_explicit(&count, 1, memory_order_relaxed);
+	memcpy(out, &v, 8);
+	return 0;
+}
+
 int ms_digest_nonce_make(struct ms_str secret, struct ms_str realm, int64_t now,
 			 char out[MS_DIGEST_NONCE_SIZE])
 {
@@ -68,7 +90,7 @@ int ms_digest_nonce_make(struct ms_str secret, struct ms_str realm, int64_t now,
 	uint64_t t = (uint64_t)now;
 	for (int i = 0; i < 8; i++)
 		raw[i] = (unsigned char)(t >> (56 - 8 * i));
-	int rc = ms__digest_random(raw + 8, 8);
+	int rc = next_unique(raw + 8);
 	if (!rc)
 		rc = mac(secret, raw, realm, raw + HEAD);
 	if (!rc)

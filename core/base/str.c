@@ -16,6 +16,18 @@ bool ms__mem_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
+size_t ms__u64_dec(char *out, unsigned long long v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 bool ms_str_ieq(struct ms_str a, struct ms_str b)
 {
 	return a.len == b.len && ms__mem_ieq(a.s, b.s, a.len);

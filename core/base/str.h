@@ -27,6 +27,10 @@ static inline int ms__hexval(char c)
 
 bool ms__mem_ieq(const char *a, const char *b, size_t n);
 
+/* Writes v in decimal to out (at least 20 bytes, no NUL added) and returns
+ * the length: for the hot paths that would otherwise call snprintf. */
+size_t ms__u64_dec(char *out, unsigned long long v);
+
 /* A slice equal to a string literal, ASCII case-insensitive; the length is
  * known at compile time, so most mismatches cost one comparison. */
 #define MS__IEQ(slice, lit) ((slice).len == sizeof(lit) - 1 && ms__mem_ieq((slice).s, (lit), sizeof(lit) - 1))

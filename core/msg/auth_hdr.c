@@ -2,6 +2,7 @@
  * Proxy-Authenticate (RFC 3261 §25.1, RFC 7616). */
 #include <string.h>
 
+#include "base/str.h"
 #include "moonsip/hdr.h"
 #include "msg/lex.h"
 
@@ -40,33 +41,37 @@ bool ms_auth_param_next(struct ms_str list, size_t *pos, struct ms_str *name, st
 	return true;
 }
 
+/* Keeps a known parameter's value. The names are matched by length first:
+ * this runs for every parameter of every credentials header. */
 static void note(struct ms_auth *a, struct ms_str n, struct ms_str v)
 {
+#define K(name, field)                                                 \
+	{                                                              \
+		name, sizeof name - 1, offsetof(struct ms_auth, field) \
+	}
 	static const struct {
 		const char *name;
-		size_t off;
+		size_t len, off;
 	} known[] = {
-		{ "username", offsetof(struct ms_auth, username) },
-		{ "realm", offsetof(struct ms_auth, realm) },
-		{ "nonce", offsetof(struct ms_auth, nonce) },
-		{ "uri", offsetof(struct ms_auth, uri) },
-		{ "response", offsetof(struct ms_auth, response) },
-		{ "algorithm", offsetof(struct ms_auth, algorithm) },
-		{ "cnonce", offsetof(struct ms_auth, cnonce) },
-		{ "opaque", offsetof(struct ms_auth, opaque) },
-		{ "qop", offsetof(struct ms_auth, qop) },
-		{ "nc", offsetof(struct ms_auth, nc) },
-		{ "stale", offsetof(struct ms_auth, stale) },
-		{ "domain", offsetof(struct ms_auth, domain) },
-		{ "userhash", offsetof(struct ms_auth, userhash) },
+		K("username", username), K("realm", realm),
+		K("nonce", nonce),       K("uri", uri),
+		K("response", response), K("algorithm", algorithm),
+		K("cnonce", cnonce),     K("opaque", opaque),
+		K("qop", qop),           K("nc", nc),
+		K("stale", stale),       K("domain", domain),
+		K("userhash", userhash),
 	};
+#undef K
 	if (v.len >= 2 && v.s[0] == '"') {
 		v.s++;
 		v.len -= 2;
 	}
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (ms_str_ieqz(n, known[i].name))
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (n.len == known[i].len && ms__mem_ieq(n.s, known[i].name, n.len)) {
 			*(struct ms_str *)((char *)a + known[i].off) = v;
+			return;
+		}
+	}
 }
 
 int ms_auth_parse(struct ms_auth *a, struct ms_str value, const char **why)

@@ -2,9 +2,9 @@
  * its request (RFC 3261 §8.2.6). Each function appends whole lines or, on
  * failure, leaves the buffer as it was. Nothing a caller passes can add a
  * line of its own: values with CR or LF are refused. */
-#include <stdio.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "moonsip/edit.h"
 #include "msg/lex.h"
 
@@ -49,15 +49,17 @@ int ms_build_request_line(struct ms_buf *b, struct ms_str method, struct ms_str 
 
 int ms_build_status_line(struct ms_buf *b, unsigned code, struct ms_str reason)
 {
-	char head[16];
+	char head[] = "SIP/2.0 000 ";
 	if (code < 100 || code > 699)
 		return MS_EINVAL;
 	if (reason.len == 0) {
 		const char *z = ms_reason_phrase(code);
 		reason = (struct ms_str){ z, strlen(z) };
 	}
-	int n = snprintf(head, sizeof head, "SIP/2.0 %u ", code);
-	int rc = PUT(b, { head, (size_t)n }, reason, MS_STR("\r\n"));
+	head[8] = (char)('0' + code / 100);
+	head[9] = (char)('0' + code / 10 % 10);
+	head[10] = (char)('0' + code % 10);
+	int rc = PUT(b, { head, sizeof head - 1 }, reason, MS_STR("\r\n"));
 	if (rc)
 		return rc;
 	/* A phrase from a script may hold anything; a control character
@@ -80,16 +82,16 @@ int ms_build_header(struct ms_buf *b, struct ms_str name, struct ms_str value)
 
 int ms_build_end(struct ms_buf *b, struct ms_str body, struct ms_str content_type)
 {
-	char clen[32];
+	char clen[20];
 	if (has_crlf(content_type))
 		return MS_EINVAL;
 	size_t start = b->len;
 	int rc = 0;
 	if (body.len && content_type.len)
 		rc = ms_build_header(b, MS_STR("Content-Type"), content_type);
-	int n = snprintf(clen, sizeof clen, "%zu", body.len);
+	size_t n = ms__u64_dec(clen, body.len);
 	if (rc == 0)
-		rc = PUT(b, MS_STR("Content-Length: "), { clen, (size_t)n }, MS_STR("\r\n\r\n"), body);
+		rc = PUT(b, MS_STR("Content-Length: "), { clen, n }, MS_STR("\r\n\r\n"), body);
 	if (rc)
 		b->len = start;
 	return rc;

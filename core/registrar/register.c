@@ -1,10 +1,10 @@
 /* REGISTER processing (RFC 3261 §10.3 steps 5 to 8, RFC 3327, RFC 5626):
  * what each Contact asks for is checked first, then written to the file
  * (one savepoint per request) and applied to the bindings in memory. */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/str.h"
 #include "registrar/registrar_private.h"
 
 #define MAX_CONTACTS 32
@@ -19,9 +19,11 @@ int ms_registrar_aor(const struct ms_uri *u, struct ms_buf *out)
 	int ul = ms_uri_unescape(u->user, user);
 	if (ul < 0)
 		return MS_EINVAL;
-	int rc = ms_buf_printf(out, "%s:", u->scheme == MS_URI_SIPS ? "sips" : "sip");
+	int rc = ms_buf_addz(out, u->scheme == MS_URI_SIPS ? "sips:" : "sip:");
 	if (rc == 0 && ul > 0)
-		rc = ms_buf_printf(out, "%.*s@", ul, user);
+		rc = ms_buf_add(out, user, (size_t)ul);
+	if (rc == 0 && ul > 0)
+		rc = ms_buf_add(out, "@", 1);
 	for (size_t i = 0; rc == 0 && i < u->host.len; i++) {
 		char c = u->host.s[i];
 		rc = ms_buf_add(out, &(char){ c >= 'A' && c <= 'Z' ? (char)(c + 32) : c }, 1);
@@ -57,6 +59,8 @@ static bool same_binding(const struct ms__bind *x, const struct want *w)
 		return !strcmp(x->b.instance, w->instance) && x->b.reg_id == reg_id_of(w);
 	if (x->b.instance[0])
 		return false;
+	if (!strcmp(x->b.contact, w->contact))
+		return true; /* the same text: a refresh, and the common case */
 	struct ms_uri u;
 	const char *why;
 	return ms_uri_parse(&u, x->b.contact, strlen(x->b.contact), &why) == 0 &&
@@ -145,16 +149,26 @@ static int path_of(struct ms_msg *req, struct ms_buf *out)
 	return rc == 0 ? ms_buf_add(out, "", 1) : rc;
 }
 
+/* s into out (size > 0) as a C string, cut to size - 1; its length. */
+static size_t copy_cut(char *out, size_t size, struct ms_str s)
+{
+	size_t n = s.len < size - 1 ? s.len : size - 1;
+	if (n)
+		memcpy(out, s.s, n);
+	out[n] = 0;
+	return n;
+}
+
 static struct ms_binding binding_of(const struct want *w, const char *aor, struct ms_msg *req,
 				    const char *path, int64_t now, const char *received, const char *socket,
 				    bool nat, char *tmp, size_t tmplen)
 {
 	const struct ms_str *id = ms_msg_call_id(req);
 	const struct ms_hdr *ua = ms_msg_hdr(req, MS_HDR_USER_AGENT);
-	/* tmp holds the Call-ID then the User-Agent, NUL-terminated. */
-	int n = snprintf(tmp, tmplen, "%.*s", (int)id->len, id->s);
-	snprintf(tmp + n + 1, tmplen - (size_t)n - 1, "%.*s", ua ? (int)ua->value.len : 0,
-		 ua ? ua->value.s : "");
+	/* tmp holds the Call-ID then the User-Agent, NUL-terminated, each cut
+	 * to fit (tmplen is at least 2). */
+	size_t n = copy_cut(tmp, tmplen - 1, *id);
+	copy_cut(tmp + n + 1, tmplen - n - 1, ua ? ua->value : MS_STR_NULL);
 	return (struct ms_binding){
 		.aor = aor,
 		.contact = w->contact,
@@ -185,11 +199,23 @@ static unsigned count_after(const struct ms__aor *a, const struct want *w, unsig
 	return n;
 }
 
-/* The file first (one savepoint: all of the request or none of it). */
+/* How many rows the request writes. */
+static unsigned writes(const struct ms__aor *a, const struct want *w, unsigned nw, bool star)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; !star && i < nw; i++)
+		n += w[i].expires || w[i].at >= 0;
+	return star ? (a ? a->n : 0) : n;
+}
+
+/* The file first: all of the request or none of it, by a savepoint when it
+ * writes more than one row (one statement is all or nothing by itself,
+ * and most REGISTERs refresh one binding). */
 static int write_out(struct ms_registrar *r, struct ms__aor *a, const struct want *w, unsigned nw, bool star,
 		     const struct ms_binding *nb)
 {
-	int rc = ms__reg_store_savepoint(r);
+	bool several = writes(a, w, nw, star) > 1;
+	int rc = several ? ms__reg_store_savepoint(r) : 0;
 	for (unsigned i = 0; star && a && rc == 0 && i < a->n; i++)
 		rc = ms__reg_store_del(r, &a->list[i]->b);
 	for (unsigned i = 0; !star && rc == 0 && i < nw; i++) {
@@ -198,7 +224,8 @@ static int write_out(struct ms_registrar *r, struct ms__aor *a, const struct wan
 		else if (w[i].at >= 0)
 			rc = ms__reg_store_del(r, &a->list[w[i].at]->b);
 	}
-	ms__reg_store_release(r, rc == 0);
+	if (several)
+		ms__reg_store_release(r, rc == 0);
 	return rc;
 }
 
@@ -289,14 +316,21 @@ int ms_registrar_contacts(struct ms_registrar *r, struct ms_str aor, int64_t now
 		const struct ms_binding *b = &a->list[i]->b;
 		if (b->expires <= now)
 			continue;
-		rc = ms_buf_printf(out, "Contact: <%s>;expires=%lld", b->contact,
-				   (long long)(b->expires - now));
+		char num[20];
+		rc = ms_buf_addz(out, "Contact: <");
+		rc = rc ? rc : ms_buf_addz(out, b->contact);
+		rc = rc ? rc : ms_buf_addz(out, ">;expires=");
+		rc = rc ? rc : ms_buf_add(out, num, ms__u64_dec(num, (unsigned long long)(b->expires - now)));
 		if (rc == 0)
 			rc = q_param(out, b->q);
-		if (rc == 0 && b->instance[0])
-			rc = ms_buf_printf(out, ";+sip.instance=%s", b->instance);
-		if (rc == 0 && b->reg_id)
-			rc = ms_buf_printf(out, ";reg-id=%u", b->reg_id);
+		if (rc == 0 && b->instance[0]) {
+			rc = ms_buf_addz(out, ";+sip.instance=");
+			rc = rc ? rc : ms_buf_addz(out, b->instance);
+		}
+		if (rc == 0 && b->reg_id) {
+			rc = ms_buf_addz(out, ";reg-id=");
+			rc = rc ? rc : ms_buf_add(out, num, ms__u64_dec(num, b->reg_id));
+		}
 		if (rc == 0)
 			rc = ms_buf_addz(out, "\r\n");
 	}

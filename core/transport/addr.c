@@ -59,20 +59,6 @@ socklen_t ms_addr_len(const struct sockaddr_storage *a)
 	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-/* Decimal digits of v (< 100000) at out; their count. By hand: glibc's
- * inet_ntop and printf cost more than the rest of a Via's received. */
-static int uint_into(unsigned v, char *out)
-{
-	char d[8];
-	int n = 0;
-	do
-		d[n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < 8);
-	for (int i = 0; i < n; i++)
-		out[i] = d[n - 1 - i];
-	return n;
-}
-
 /* "192.0.2.1", NUL-terminated: 16 bytes at most. */
 static int v4_into(const struct in_addr *in, char *out)
 {
@@ -81,7 +67,7 @@ static int v4_into(const struct in_addr *in, char *out)
 	for (int i = 0; i < 4; i++) {
 		if (i)
 			out[n++] = '.';
-		n += uint_into(b[i], out + n);
+		n += (int)ms__u64_dec(out + n, b[i]);
 	}
 	out[n] = 0;
 	return n;
@@ -111,7 +97,7 @@ const char *ms_addr_format(const struct sockaddr_storage *a, char out[MS_ADDR_ST
 	int n = host_into(a, out, MS_ADDR_STRLEN);
 	if (n > 0 && n + 7 <= MS_ADDR_STRLEN) { /* ":65535" and the NUL */
 		out[n++] = ':';
-		n += uint_into(ms_addr_port(a), out + n);
+		n += (int)ms__u64_dec(out + n, ms_addr_port(a));
 		out[n] = 0;
 	}
 	return out;
