@@ -126,22 +126,13 @@ trap 'exit 130' INT TERM
 next_port=${BASE_PORT:-28160}
 UNIT=regs
 . tests/bench/phases.sh # warm_up, fixed_phase, drain_phase, max_phase
-. tests/bench/sipp.sh # free_port, stat_fields
+. tests/bench/sipp.sh # free_port, stat_fields, reg_users
 free_port
 uac_port=$fp
 
-# the users: SIPp's injection file (the [authentication ...] keyword is in the file, as SIPp 3.6
-# takes no nested keyword inside one in the scenario) and Kamailio's KAM_USERS
+# the users: SIPp's injection file and Kamailio's KAM_USERS
 users_csv=$work/users.csv
-kam_users=""
-{
-	echo SEQUENTIAL
-	for i in $(seq -f %04g 1 "$USERS"); do
-		echo "user$i;[authentication username=user$i password=pw$i]"
-		kam_users="$kam_users user$i:pw$i"
-	done
-} >"$users_csv"
-kam_users=${kam_users# }
+reg_users "$users_csv" "$USERS"
 
 # sipp_uac PORT ARGS...: one run of registrations against a server, pinned, bounded; statistics
 # in $work/stat.csv, its output in $work/sipp.out, its CPU (user sys real, s) in $work/time.

@@ -75,18 +75,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 next_port=${BASE_PORT:-28300}
-. tests/bench/sipp.sh # free_port, stat_fields
+. tests/bench/sipp.sh # free_port, stat_fields, reg_users
 free_port
 uac_port=$fp
 
-kam_users=""
-{
-	echo SEQUENTIAL
-	for i in $(seq -f %04g 1 "$USERS"); do
-		echo "user$i;[authentication username=user$i password=pw$i]"
-		kam_users="$kam_users user$i:pw$i"
-	done
-} >"$work/users.csv"
+reg_users "$work/users.csv" "$USERS" # sets kam_users
 
 # sipp_run PORT COUNT: registrations at RATE; "successful failed retransmissions"
 sipp_run() {
@@ -126,7 +119,7 @@ start() {
 		printf '#!/bin/sh\nexec valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=%s/cg.%%p %s "$@"\n' \
 			"$out/$s" "$real" >"$out/wrap/kamailio"
 		chmod +x "$out/wrap/kamailio"
-		PATH=$out/wrap:$PATH KAM_AUTH=1 KAM_REALM=$REALM KAM_USERS="${kam_users# }" "${pin_server[@]}" \
+		PATH=$out/wrap:$PATH KAM_AUTH=1 KAM_REALM=$REALM KAM_USERS="$kam_users" "${pin_server[@]}" \
 			bash "$anchor" "$out/$s/run" "$p" 1 2>"$out/$s/start.err" ||
 			{ echo "$anchor failed: $(tail -c 400 "$out/$s/start.err")" >"$out/$s/why"; return 1; }
 		;;

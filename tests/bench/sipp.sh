@@ -25,3 +25,20 @@ stat_fields() {
 				f[col["FailedCall(C)"]], f[col["Retransmissions(C)"]], b[3] - a[3]
 		}' "$f"
 }
+
+# reg_users FILE N: SIPp's injection file for tests/sipp/reg-auth.xml, users user0001 to userN
+# with passwords pw0001... (the [authentication ...] keyword is in the file, as SIPp 3.6 takes no
+# nested keyword inside one in the scenario); sets kam_users to the same users, for Kamailio's
+# KAM_USERS
+reg_users() {
+	local i
+	kam_users=""
+	{
+		echo SEQUENTIAL
+		for i in $(seq -f %04g 1 "$2"); do
+			echo "user$i;[authentication username=user$i password=pw$i]"
+			kam_users="$kam_users user$i:pw$i"
+		done
+	} >"$1"
+	kam_users=${kam_users# }
+}
