@@ -1,6 +1,6 @@
 /* REGISTER processing (RFC 3261 §10.3 steps 5 to 8, RFC 3327, RFC 5626):
  * what each Contact asks for is checked first, then written to the file
- * (one savepoint per request) and applied to the bindings in memory. */
+ * (all of a request or none of it) and applied to the bindings in memory. */
 #include <string.h>
 
 #include "base/alloc.h"

@@ -81,7 +81,7 @@ static int mark(struct ms_msg *m, struct ms_buf *out, const struct ms_txn_peer *
 	char host[MS_ADDR_STRLEN];
 	const struct ms_via *v = ms_msg_via(m);
 	if (!v || !needs_mark(v, &src->addr))
-		return 0; /* no Via that parses: the check answers for it */
+		return 0; /* nothing to mark, or no Via that parses (the check says so) */
 	ms_addr_host(&src->addr, host);
 	struct ms_buf val;
 	ms_buf_init(&val);

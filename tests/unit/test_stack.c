@@ -249,6 +249,19 @@ TEST(stack_answers_bad_requests_or_drops_them)
 	ASSERT(strstr(got, ";branch=z9hG4bKbad1\r\n") != NULL);
 	ASSERT(strstr(got, "\r\nTo: <sip:b@x>;tag=") != NULL);
 	ASSERT(strstr(b.logged, "answered 400") != NULL);
+	/* A bad request that asked for rport (RFC 3581) is answered with its
+	 * Via marked, as a good one would be: the Via names a host that is
+	 * not where it came from, and the 400 says where it did. */
+	snprintf(msg, sizeof msg,
+		 "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5070;rport;branch=z9hG4bKbad3\r\n"
+		 "From: <sip:a@x>;tag=9\r\nTo: <sip:b@x>\r\nCall-ID: bad3\r\nCSeq: x OPTIONS\r\n"
+		 "Content-Length: 0\r\n\r\n");
+	exchange(loop, fd, &dst.addr, msg, got, sizeof got);
+	ASSERT_STARTS(got, "SIP/2.0 400 Bad CSeq: ");
+	char via[128];
+	snprintf(via, sizeof via,
+		 "Via: SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bKbad3;received=127.0.0.1;rport=%u\r\n", port);
+	ASSERT(strstr(got, via) != NULL);
 	/* Nothing to answer with: dropped, logged, and never handed on. */
 	exchange(loop, fd, &dst.addr, "hello\r\n\r\n", got, sizeof got);
 	ASSERT_INT(strlen(got), 0);
@@ -284,7 +297,7 @@ TEST(stack_answers_bad_requests_or_drops_them)
 	ms_stack_free(c.s);
 	struct ms_stack_stats st;
 	ms_stack_stats(b.s, &st);
-	ASSERT_INT(st.rx_bad, 2);
+	ASSERT_INT(st.rx_bad, 3);
 	close(fd);
 	ms_stack_free(b.s);
 	ev_loop_destroy(loop);
