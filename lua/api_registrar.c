@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/str.h"
 #include "host_private.h"
 #include "moonsip/registrar.h"
 
@@ -167,7 +168,7 @@ static void peer_text(enum ms_proto p, const struct sockaddr_storage *a, char ou
 	const char *proto = ms_proto_name(p);
 	size_t n = 0;
 	for (; proto[n] && n < 7; n++)
-		out[n] = (char)(proto[n] >= 'A' && proto[n] <= 'Z' ? proto[n] + 32 : proto[n]);
+		out[n] = ms__lower(proto[n]);
 	out[n++] = ':';
 	ms_addr_format(a, out + n);
 }

@@ -20,13 +20,13 @@ int ms_registrar_aor(const struct ms_uri *u, struct ms_buf *out)
 	if (ul < 0)
 		return MS_EINVAL;
 	int rc = ms_buf_addz(out, u->scheme == MS_URI_SIPS ? "sips:" : "sip:");
-	if (rc == 0 && ul > 0)
+	if (rc == 0 && ul > 0) {
 		rc = ms_buf_add(out, user, (size_t)ul);
-	if (rc == 0 && ul > 0)
-		rc = ms_buf_add(out, "@", 1);
+		rc = rc ? rc : ms_buf_add(out, "@", 1);
+	}
 	for (size_t i = 0; rc == 0 && i < u->host.len; i++) {
 		char c = u->host.s[i];
-		rc = ms_buf_add(out, &(char){ c >= 'A' && c <= 'Z' ? (char)(c + 32) : c }, 1);
+		rc = ms_buf_add(out, &(char){ ms__lower(c) }, 1);
 	}
 	return rc;
 }
