@@ -352,10 +352,10 @@ int ms__lua_detach(struct ms_lua_req *r)
 		return MS_ENOMEM; /* both freed with the userdata */
 	memcpy(r->own, r->borrowed->buf, r->borrowed->len);
 	r->own[r->borrowed->len] = 0;
-	size_t len = r->borrowed->len;
+	int rc = ms_msg_copy(r->msg, r->borrowed, r->own);
 	r->borrowed = NULL;
-	if (ms_msg_parse(r->msg, r->own, len, MS_PARSE_DGRAM) < 0)
-		return MS_EBADMSG; /* it parsed once: it does again */
+	if (rc < 0)
+		return rc;
 	r->m = r->msg;
 	return 0;
 }

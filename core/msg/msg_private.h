@@ -1,4 +1,5 @@
-/* Internal: recording parse errors in a message. */
+/* Internal: recording parse errors in a message; moving a parsed message
+ * onto an edited copy of its text. */
 #ifndef MS_CORE_MSG_PRIVATE_H
 #define MS_CORE_MSG_PRIVATE_H
 
@@ -17,5 +18,12 @@ int ms__msg_fail_hdr(struct ms_msg *m, const struct ms_hdr *h, const char *why);
 #define MS__HDR_NAME_MAX 20
 /* ms_hdr_lookup() for a name already in lower case. */
 enum ms_hdr_type ms__hdr_lookup_lower(const char *low, size_t len);
+
+/* Writes into 'out' the message's text with header h's value replaced by
+ * 'value' (no CR or LF; not Content-Length), and moves m onto that text as
+ * if it had been parsed from it: the header entries are kept, the typed
+ * views dropped (they are parsed again when asked for). 'out' must not
+ * change while m is used. 0, MS_EINVAL or MS_ENOMEM (m unchanged). */
+int ms__msg_replace_value(struct ms_msg *m, const struct ms_hdr *h, struct ms_str value, struct ms_buf *out);
 
 #endif

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "base/str.h"
-#include "moonsip/edit.h"
+#include "msg/msg_private.h"
 #include "moonsip/uri.h"
 #include "stack/stack_private.h"
 
@@ -73,9 +73,9 @@ static int marked_via(struct ms_buf *b, const struct ms_hdr *h, const struct ms_
 	return rc;
 }
 
-/* Writes the request with its top Via marked into 'out' and parses that
- * instead; the caller checks the result. 0, or an error (the request must
- * then be parsed again as it came). */
+/* Writes the request with its top Via marked into 'out' and moves the
+ * message onto that text; the caller checks the result. 0, or an error
+ * (the message is then as it came). */
 static int mark(struct ms_msg *m, struct ms_buf *out, const struct ms_txn_peer *src)
 {
 	char host[MS_ADDR_STRLEN];
@@ -85,18 +85,12 @@ static int mark(struct ms_msg *m, struct ms_buf *out, const struct ms_txn_peer *
 	ms_addr_host(&src->addr, host);
 	struct ms_buf val;
 	ms_buf_init(&val);
-	struct ms_edit e;
-	ms_edit_init(&e, m);
-	int rc = marked_via(&val, ms_msg_hdr(m, MS_HDR_VIA), v, host, ms_addr_port(&src->addr));
+	const struct ms_hdr *h = ms_msg_hdr(m, MS_HDR_VIA);
+	int rc = marked_via(&val, h, v, host, ms_addr_port(&src->addr));
 	if (rc == 0)
-		rc = ms_edit_replace(&e, ms_msg_hdr(m, MS_HDR_VIA), (struct ms_str){ val.data, val.len });
-	if (rc == 0)
-		rc = ms_edit_write(&e, out);
-	ms_edit_free(&e);
+		rc = ms__msg_replace_value(m, h, (struct ms_str){ val.data, val.len }, out);
 	ms_buf_free(&val);
-	if (rc == 0)
-		rc = ms_msg_parse(m, out->data, out->len, MS_PARSE_STREAM);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static void log_in(struct ms_stack *s, const char *buf, size_t len, const struct ms_txn_peer *src)
@@ -136,9 +130,8 @@ void ms__stack_receive(struct ms_stack *s, char *buf, size_t len, int flags, con
 	struct ms_buf marked;
 	ms_buf_init(&marked);
 	int rc = ms_msg_parse(&m, buf, len, flags);
+	/* An error marking should not happen: the request is taken as it came. */
 	int unmarked = rc >= 0 && m.is_request ? mark(&m, &marked, src) : 0;
-	if (unmarked < 0) /* it should not happen: taken as it came */
-		rc = ms_msg_parse(&m, buf, len, flags);
 	if (rc >= 0)
 		rc = ms_msg_check(&m);
 	if (rc >= 0 && unmarked < 0)

@@ -120,6 +120,11 @@ MS_API void ms_msg_free(struct ms_msg *m);
  * a datagram, trailing octets past Content-Length are not counted), or
  * MS_EBADMSG / MS_EMSGSIZE / MS_ENOMEM with m->err set. */
 MS_API int ms_msg_parse(struct ms_msg *m, const char *buf, size_t len, int flags);
+/* Makes dst (initialised) the parsed message src as if parsed from 'text',
+ * a copy of src's src->len bytes, without parsing again: to keep a message
+ * past the life of the bytes it was parsed from. The typed views are parsed
+ * again when asked for; src is unchanged. 0, or MS_ENOMEM. */
+MS_API int ms_msg_copy(struct ms_msg *dst, const struct ms_msg *src, const char *text);
 
 /* The checks RFC 3261 asks before a message is processed: one each of
  * Call-ID, CSeq, From, To (and at most one Max-Forwards), a parseable top

@@ -4,6 +4,7 @@
 
 #include "moonsip/edit.h"
 #include "moonsip/msg.h"
+#include "msg/msg_private.h"
 #include "test.h"
 
 #define RLINE "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
@@ -759,4 +760,145 @@ TEST(build_reason_phrase)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		ASSERT(strcmp(ms_reason_phrase(cases[i].code), cases[i].text) == 0);
+}
+
+/* Where a slice is in its message's text, and that it holds 'want'. */
+static void same_slice(const struct ms_msg *a, struct ms_str x, const struct ms_msg *b, struct ms_str y)
+{
+	ASSERT_INT(x.len, y.len);
+	ASSERT_INT(x.s ? x.s - a->buf : -1, y.s ? y.s - b->buf : -1);
+}
+
+/* A message moved onto a copy with one value replaced must be what a parse
+ * of that copy gives: the same entries at the same offsets, and checks and
+ * typed views that read the new text. */
+static void expect_moved_as_parsed(const char *z, unsigned nth_via, const char *value, const char *want)
+{
+	struct ms_msg m, p;
+	struct ms_buf out;
+	ms_buf_init(&out);
+	parse(&m, z, MS_PARSE_DGRAM);
+	const struct ms_hdr *h = ms_msg_hdr(&m, MS_HDR_VIA);
+	for (unsigned i = 0; i < nth_via; i++)
+		h = ms_msg_hdr_next(&m, h);
+	ASSERT(ms_msg_via(&m) != NULL); /* a view of the old text, to be dropped */
+	ASSERT_INT(ms__msg_replace_value(&m, h, (struct ms_str){ value, strlen(value) }, &out), 0);
+	ASSERT_STR(slice(&out), want);
+	ASSERT(m.buf == out.data);
+	ASSERT_INT(m.len, out.len);
+	parse(&p, want, MS_PARSE_STREAM);
+	same_slice(&m, m.method_s, &p, p.method_s);
+	same_slice(&m, m.ruri_s, &p, p.ruri_s);
+	same_slice(&m, m.version, &p, p.version);
+	same_slice(&m, m.body, &p, p.body);
+	ASSERT_INT(m.hdr_end, p.hdr_end);
+	ASSERT_INT(m.nhdrs, p.nhdrs);
+	for (unsigned i = 0; i < m.nhdrs; i++) {
+		same_slice(&m, m.hdrs[i].name, &p, p.hdrs[i].name);
+		same_slice(&m, m.hdrs[i].value, &p, p.hdrs[i].value);
+		ASSERT_INT(m.hdrs[i].field_off, p.hdrs[i].field_off);
+		ASSERT_INT(m.hdrs[i].field_end, p.hdrs[i].field_end);
+	}
+	ASSERT_INT(ms_msg_check(&m), 0);
+	const struct ms_via *v = ms_msg_via(&m), *pv = ms_msg_via(&p);
+	same_slice(&m, v->params, &p, pv->params);
+	ms_msg_free(&p);
+	ms_msg_free(&m);
+	ms_buf_free(&out);
+}
+
+#define VIA2 "Via: SIP/2.0/TCP p1.example.com;branch=z9hG4bK1, SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK2\r\n"
+#define BODY "v=0\r\n"
+
+TEST(edit_replace_value_moves_the_message)
+{
+	static const char two[] = RLINE VIA2 VIA1 MAXF DIALOG "Content-Type: application/sdp\r\n"
+							      "Content-Length: 5\r\n\r\n" BODY;
+	/* Longer, then shorter, than the value replaced. */
+	expect_moved_as_parsed(
+		invite, 0, "SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1",
+		RLINE "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;"
+		      "received=192.0.2.1\r\n" MAXF ROUTES DIALOG CONTACT CLEN0 "\r\n");
+	expect_moved_as_parsed(invite, 0, "SIP/2.0/UDP h;branch=z9hG4bKx",
+			       RLINE "Via: SIP/2.0/UDP h;branch=z9hG4bKx\r\n" MAXF ROUTES DIALOG CONTACT CLEN0
+				     "\r\n");
+	/* The first element of a field with two, and the second; a body. */
+	expect_moved_as_parsed(
+		two, 0, "SIP/2.0/TCP p1.example.com;branch=z9hG4bK1;received=192.0.2.9;rport=5061",
+		RLINE "Via: SIP/2.0/TCP p1.example.com;branch=z9hG4bK1;received=192.0.2.9;rport=5061, "
+		      "SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK2\r\n" VIA1 MAXF DIALOG
+		      "Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\n" BODY);
+	expect_moved_as_parsed(two, 1, "SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK2;received=10.0.0.1",
+			       RLINE
+			       "Via: SIP/2.0/TCP p1.example.com;branch=z9hG4bK1, "
+			       "SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK2;received=10.0.0.1\r\n" VIA1 MAXF DIALOG
+			       "Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\n" BODY);
+}
+
+TEST(edit_replace_value_refuses_what_would_not_frame)
+{
+	struct ms_msg m;
+	struct ms_buf out;
+	ms_buf_init(&out);
+	parse(&m, invite, MS_PARSE_DGRAM);
+	const struct ms_hdr *via = ms_msg_hdr(&m, MS_HDR_VIA);
+	ASSERT_INT(ms__msg_replace_value(&m, via, MS_STR("SIP/2.0/UDP a\r\nX: y"), &out), MS_EINVAL);
+	ASSERT_INT(ms__msg_replace_value(&m, ms_msg_hdr(&m, MS_HDR_CONTENT_LENGTH), MS_STR("9"), &out),
+		   MS_EINVAL);
+	ASSERT_INT(ms__msg_replace_value(&m, NULL, MS_STR("x"), &out), MS_EINVAL);
+	ASSERT(m.buf == invite); /* left as it was */
+	ASSERT_INT(ms_msg_check(&m), 0);
+	ms_msg_free(&m);
+	ms_buf_free(&out);
+}
+
+/* A copy must stand alone: the original text is overwritten before the
+ * copy is read, and a message with more entries than fit inline keeps
+ * them all. */
+static void expect_copy_stands_alone(const char *z, struct ms_msg *dst)
+{
+	size_t len = strlen(z);
+	char *orig = malloc(len + 1), *text = malloc(len + 1);
+	ASSERT(orig && text);
+	memcpy(orig, z, len + 1);
+	memcpy(text, z, len + 1);
+	struct ms_msg src;
+	parse(&src, orig, MS_PARSE_DGRAM);
+	ASSERT(ms_msg_via(&src) != NULL);
+	ASSERT_INT(ms_msg_copy(dst, &src, text), 0);
+	ms_msg_free(&src);
+	memset(orig, 'x', len);
+	free(orig);
+	struct ms_msg p;
+	parse(&p, text, MS_PARSE_DGRAM);
+	ASSERT(dst->buf == text);
+	ASSERT_INT(dst->nhdrs, p.nhdrs);
+	for (unsigned i = 0; i < p.nhdrs; i++) {
+		same_slice(dst, dst->hdrs[i].name, &p, p.hdrs[i].name);
+		same_slice(dst, dst->hdrs[i].value, &p, p.hdrs[i].value);
+	}
+	same_slice(dst, dst->ruri_s, &p, p.ruri_s);
+	same_slice(dst, dst->body, &p, p.body);
+	ASSERT_INT(ms_msg_check(dst), 0);
+	ASSERT_STR(ms_msg_via(dst)->branch, "z9hG4bK776asdhds");
+	ASSERT_STR(ms_msg_from(dst)->tag, "1928301774");
+	ms_msg_free(&p);
+	free(text);
+}
+
+TEST(edit_copy_keeps_the_index_on_the_new_text)
+{
+	static char many[8192];
+	strcpy(many, RLINE VIA1 MAXF DIALOG);
+	for (int i = 0; i < 60; i++)
+		strcat(many, "X-Filler: some value\r\n");
+	strcat(many, "Content-Length: 5\r\n\r\n" BODY);
+	struct ms_msg dst;
+	ms_msg_init(&dst);
+	expect_copy_stands_alone(invite, &dst);
+	expect_copy_stands_alone(many, &dst);   /* grows a block */
+	expect_copy_stands_alone(invite, &dst); /* keeps it */
+	ASSERT(dst.nhdrs < MS_MSG_INLINE_HDRS && dst.hdrs != dst.hdr_inline);
+	expect_copy_stands_alone(many, &dst);
+	ms_msg_free(&dst);
 }
