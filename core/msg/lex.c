@@ -102,12 +102,24 @@ bool ms__lex_token(struct ms_lex *l, struct ms_str *out)
 	return ms__lex_span(l, MS_CC_TOKEN, out);
 }
 
+/* Octets a quoted string holds as they are: all but '"', '\\', CR and the
+ * controls other than HTAB. Runs of them are skipped with one look-up
+ * each (nonces, digests and URIs in credentials are long runs). */
+static const bool qd_plain[256] = {
+	['\t'] = true,        [' '] = true,          ['!'] = true,
+	['#' ... '['] = true, [']' ... 0x7e] = true, [0x80 ... 0xff] = true,
+};
+
 bool ms__lex_quoted(struct ms_lex *l, struct ms_str *out)
 {
 	const char *s = l->p;
 	if (l->p >= l->end || *l->p != '"')
 		return false;
 	for (l->p++; l->p < l->end; l->p++) {
+		while (l->p < l->end && qd_plain[(unsigned char)*l->p])
+			l->p++;
+		if (l->p == l->end)
+			break;
 		char c = *l->p;
 		if (c == '"') {
 			l->p++;
