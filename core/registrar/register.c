@@ -199,12 +199,23 @@ static unsigned count_after(const struct ms__aor *a, const struct want *w, unsig
 	return n;
 }
 
+/* The binding a wanted one replaces under another contact (a device that
+ * came back from a new address, RFC 5626): its row goes, or it would come
+ * back at the next start. */
+static const struct ms_binding *moved_from(const struct ms__aor *a, const struct want *w,
+					   const struct ms_binding *nb)
+{
+	const struct ms_binding *old = w->at >= 0 ? &a->list[w->at]->b : NULL;
+	return old && strcmp(old->contact, nb->contact) ? old : NULL;
+}
+
 /* How many rows the request writes. */
-static unsigned writes(const struct ms__aor *a, const struct want *w, unsigned nw, bool star)
+static unsigned writes(const struct ms__aor *a, const struct want *w, unsigned nw, bool star,
+		       const struct ms_binding *nb)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; !star && i < nw; i++)
-		n += w[i].expires || w[i].at >= 0;
+		n += (w[i].expires || w[i].at >= 0) + (w[i].expires && moved_from(a, &w[i], &nb[i]));
 	return star ? (a ? a->n : 0) : n;
 }
 
@@ -214,14 +225,17 @@ static unsigned writes(const struct ms__aor *a, const struct want *w, unsigned n
 static int write_out(struct ms_registrar *r, struct ms__aor *a, const struct want *w, unsigned nw, bool star,
 		     const struct ms_binding *nb)
 {
-	bool several = writes(a, w, nw, star) > 1;
+	bool several = writes(a, w, nw, star, nb) > 1;
 	int rc = several ? ms__reg_store_savepoint(r) : 0;
 	for (unsigned i = 0; star && a && rc == 0 && i < a->n; i++)
 		rc = ms__reg_store_del(r, &a->list[i]->b);
 	for (unsigned i = 0; !star && rc == 0 && i < nw; i++) {
-		if (w[i].expires)
-			rc = ms__reg_store_put(r, &nb[i]);
-		else if (w[i].at >= 0)
+		const struct ms_binding *old = w[i].expires ? moved_from(a, &w[i], &nb[i]) : NULL;
+		if (old)
+			rc = ms__reg_store_del(r, old);
+		if (rc == 0 && w[i].expires)
+			rc = ms__reg_store_put(r, &nb[i], w[i].at >= 0 && !old);
+		else if (rc == 0 && w[i].at >= 0)
 			rc = ms__reg_store_del(r, &a->list[w[i].at]->b);
 	}
 	if (several)

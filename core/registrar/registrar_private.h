@@ -27,7 +27,7 @@ struct ms_registrar {
 	sqlite3 *db;
 	/* Prepared once: a REGISTER's statements are parsed at open, not per
 	 * request (the transaction control ones included). */
-	sqlite3_stmt *upsert, *del, *begin, *commit, *savepoint, *rollback_to, *release;
+	sqlite3_stmt *upsert, *update, *del, *begin, *commit, *savepoint, *rollback_to, *release;
 	sqlite3_stmt *ha1;          /* a user's HA1s: MD5, SHA-256 */
 	sqlite3_stmt *data_version; /* changes when another connection commits */
 	/* user_cache.c: the users read so far, and whether they may be stale */
@@ -63,7 +63,9 @@ void ms__reg_drop(struct ms_registrar *r, struct ms__aor *a, unsigned i);
 int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen);
 void ms__reg_store_close(struct ms_registrar *r);
 int ms__reg_store_load(struct ms_registrar *r, int64_t now);
-int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b);
+/* Writes binding b; 'refresh' when its row (same AOR and contact) should
+ * be in the file already. */
+int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b, bool refresh);
 int ms__reg_store_del(struct ms_registrar *r, const struct ms_binding *b);
 int ms__reg_store_commit(struct ms_registrar *r);
 /* user_cache.c. check: drops the cache when another connection committed

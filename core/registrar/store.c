@@ -99,11 +99,18 @@ static int prepare(struct ms_registrar *r)
 		" ON CONFLICT (aor, contact) DO UPDATE SET path = ?3, call_id = ?4, cseq = ?5, instance = ?6,"
 		" reg_id = ?7, q = ?8, expires = ?9, received = ?10, socket = ?11, user_agent = ?12, nat = "
 		"?13";
+	/* A refresh: the row is there (SQLite's upsert tries the insert first
+	 * and then looks the row up again to update it). */
+	static const char update[] =
+		"UPDATE bindings SET path = ?3, call_id = ?4, cseq = ?5, instance = ?6, reg_id = ?7, q = ?8,"
+		" expires = ?9, received = ?10, socket = ?11, user_agent = ?12, nat = ?13"
+		" WHERE aor = ?1 AND contact = ?2";
 	const struct {
 		sqlite3_stmt **st;
 		const char *sql;
 	} all[] = {
 		{ &r->upsert, upsert },
+		{ &r->update, update },
 		{ &r->del, "DELETE FROM bindings WHERE aor = ?1 AND contact = ?2" },
 		{ &r->begin, "BEGIN" },
 		{ &r->commit, "COMMIT" },
@@ -145,8 +152,8 @@ int ms__reg_store_open(struct ms_registrar *r, char *err, size_t errlen)
 
 void ms__reg_store_close(struct ms_registrar *r)
 {
-	sqlite3_stmt *all[] = { r->upsert,      r->del,     r->begin, r->commit,      r->savepoint,
-				r->rollback_to, r->release, r->ha1,   r->data_version };
+	sqlite3_stmt *all[] = { r->upsert,    r->update,      r->del,     r->begin, r->commit,
+				r->savepoint, r->rollback_to, r->release, r->ha1,   r->data_version };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]); /* NULL is ignored */
 	sqlite3_close(r->db);
@@ -222,12 +229,8 @@ static void text(sqlite3_stmt *st, int i, const char *s)
 	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
-int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b)
+static int put(sqlite3_stmt *st, const struct ms_binding *b)
 {
-	int rc = begin(r);
-	if (rc)
-		return rc;
-	sqlite3_stmt *st = r->upsert;
 	text(st, 1, b->aor);
 	text(st, 2, b->contact);
 	text(st, 3, b->path);
@@ -241,7 +244,20 @@ int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b)
 	text(st, 11, b->socket);
 	text(st, 12, b->user_agent);
 	sqlite3_bind_int(st, 13, b->nat);
-	rc = run(st);
+	return run(st);
+}
+
+int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b, bool refresh)
+{
+	int rc = begin(r);
+	if (rc)
+		return rc;
+	/* No row to refresh (the file was changed under the server): made. */
+	rc = refresh ? put(r->update, b) : MS_ENOENT;
+	if (rc == 0 && sqlite3_changes(r->db) == 0)
+		rc = MS_ENOENT;
+	if (rc == MS_ENOENT)
+		rc = put(r->upsert, b);
 	if (rc == 0)
 		r->pending++;
 	return rc;

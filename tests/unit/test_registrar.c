@@ -216,6 +216,35 @@ static int rows_seen_by_another_connection(const char *path)
 	return n;
 }
 
+/* A device that comes back from a new address replaces its binding in the
+ * file too: the old row would otherwise come back at the next start. And
+ * a refresh of the same contact rewrites its row. */
+TEST(registrar_instance_replaced_in_the_file)
+{
+	struct fx f;
+	setup(&f, NULL);
+	const struct ms_binding *b[8];
+	const char *inst = "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=1";
+	char extra[512];
+	snprintf(extra, sizeof extra, "Contact: <sip:alice@192.0.2.1>;%s\r\n", inst);
+	ASSERT_INT(reg(&f, "c1", 1, extra).status, 200);
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	snprintf(extra, sizeof extra, "Contact: <sip:alice@198.51.100.7:6000>;%s\r\n", inst);
+	ASSERT_INT(reg(&f, "c9", 1, extra).status, 200);
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	ASSERT_INT(rows_seen_by_another_connection(f.path), 1);
+	snprintf(extra, sizeof extra, "Contact: <sip:alice@198.51.100.7:6000>;%s;expires=120\r\n", inst);
+	ASSERT_INT(reg(&f, "c9", 2, extra).status, 200);
+	ASSERT_INT(ms_registrar_commit(f.r), 0);
+	ms_registrar_close(f.r);
+	open_reg(&f, NULL);
+	ASSERT_INT(ms_registrar_lookup(f.r, MS_STR("sip:alice@example.com"), NOW, b, 8), 1);
+	ASSERT(!strcmp(b[0]->contact, "sip:alice@198.51.100.7:6000"));
+	ASSERT_INT(b[0]->cseq, 2);
+	ASSERT_INT(rows_seen_by_another_connection(f.path), 1);
+	teardown(&f);
+}
+
 TEST(registrar_group_commit_and_reopen)
 {
 	struct fx f;
