@@ -19,6 +19,11 @@ int ms__msg_fail_hdr(struct ms_msg *m, const struct ms_hdr *h, const char *why);
 /* ms_hdr_lookup() for a name already in lower case. */
 enum ms_hdr_type ms__hdr_lookup_lower(const char *low, size_t len);
 
+/* Parses the start line only (the rest of the text is not looked at, and
+ * m has no headers): for a caller that needs nothing more from a message
+ * it made itself. 0, or an error as ms_msg_parse. */
+int ms__msg_parse_start(struct ms_msg *m, const char *buf, size_t len);
+
 /* Writes into 'out' the message's text with header h's value replaced by
  * 'value' (no CR or LF; not Content-Length), and moves m onto that text as
  * if it had been parsed from it: the header entries are kept, the typed

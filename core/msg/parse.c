@@ -316,21 +316,35 @@ static int body(struct ms_msg *m, const char *p, const char *end, int flags)
 	return 0;
 }
 
+/* The start line; the offset of its CRLF, or an error. */
+static int parse_start(struct ms_msg *m, const char *buf, size_t len)
+{
+	const char *end = buf + len;
+	reset(m, buf, len);
+	if (len > INT32_MAX)
+		return ms__msg_fail(m, "message too large", MS_STR_NULL, buf, MS_EMSGSIZE);
+	const char *eol = memchr(buf, '\r', len);
+	if (!eol || eol + 1 >= end || eol[1] != '\n' || memchr(buf, '\n', (size_t)(eol - buf)))
+		return fail(m, "start line not ended by CRLF", MS_STR_NULL, buf);
+	int rc = start_line(m, buf, eol);
+	return rc ? rc : (int)(eol - buf);
+}
+
+int ms__msg_parse_start(struct ms_msg *m, const char *buf, size_t len)
+{
+	int rc = parse_start(m, buf ? buf : "", len);
+	return rc < 0 ? rc : 0;
+}
+
 int ms_msg_parse(struct ms_msg *m, const char *buf, size_t len, int flags)
 {
 	if (!buf)
 		buf = ""; /* (NULL, 0) is an empty message, not NULL arithmetic */
-	const char *end = buf + len, *p = buf;
-	reset(m, buf, len);
-	if (len > INT32_MAX)
-		return ms__msg_fail(m, "message too large", MS_STR_NULL, buf, MS_EMSGSIZE);
-	const char *eol = memchr(p, '\r', len);
-	if (!eol || eol + 1 >= end || eol[1] != '\n' || memchr(p, '\n', (size_t)(eol - p)))
-		return fail(m, "start line not ended by CRLF", MS_STR_NULL, p);
-	int rc = start_line(m, p, eol);
-	if (rc)
+	const char *end = buf + len, *p;
+	int rc = parse_start(m, buf, len);
+	if (rc < 0)
 		return rc;
-	for (p = eol + 2;;) {
+	for (p = buf + rc + 2;;) {
 		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 			break;
 		if (p == end)

@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "moonsip/edit.h"
+#include "msg/msg_private.h"
 #include "txn/txn_private.h"
 
 #define CONTAINER(p, type, field) ((type *)(void *)((char *)(p)-offsetof(type, field)))
@@ -557,7 +558,7 @@ static bool in_turn(const struct ms__txn *t, unsigned status)
  * ACK is matched on. */
 static int keep_response(struct ms_stxn *st, struct ms_msg *m)
 {
-	const struct ms_nameaddr *to = ms_msg_to(m);
+	const struct ms_nameaddr *to = st->t.kind == MS__STXN_INVITE ? ms_msg_to(m) : NULL;
 	int rc = ms__txn_keep(&st->t.aux, m->buf, m->len);
 	if (rc == 0)
 		st->resp_tag = to ? rebase(to->tag, m, st->t.aux.s) : MS_STR_NULL;
@@ -586,12 +587,23 @@ static int reply(struct ms_stxn *st, struct ms_msg *m, bool *taken)
 	return ms__stxn_ni_reply(st, m->status);
 }
 
+/* Only an INVITE transaction needs more of a response than its status
+ * line (an ACK for a non-2xx final response is matched on the To tag):
+ * for the others, the text the TU made is not parsed whole (that cost as
+ * much as parsing the request). */
+static int parse_response(const struct ms_stxn *st, struct ms_msg *m, const char *resp, size_t len)
+{
+	if (st->t.kind == MS__STXN_INVITE)
+		return ms_msg_parse(m, resp, len, MS_PARSE_DGRAM);
+	return ms__msg_parse_start(m, resp, len);
+}
+
 int ms_stxn_reply(struct ms_stxn *st, const char *resp, size_t len)
 {
 	struct ms_msg m;
 	bool taken;
 	ms_msg_init(&m);
-	int rc = ms_msg_parse(&m, resp, len, MS_PARSE_DGRAM);
+	int rc = parse_response(st, &m, resp, len);
 	if (rc < 0 || m.is_request || m.status < 100 || m.status > 699) {
 		ms_msg_free(&m);
 		return MS_EINVAL;

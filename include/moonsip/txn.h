@@ -163,7 +163,8 @@ MS_API void ms_stxn_set_cb(struct ms_stxn *st, ms_stxn_cb cb, void *arg);
  * provisional may be followed by more, a final response ends the TU's part,
  * except that a 2xx to an INVITE may be sent again while the transaction is
  * Accepted (the TU retransmits its 2xx, RFC 6026). MS_EINVAL when 'resp'
- * is not a response or comes out of turn; MS_ENOENT when the transaction
+ * is not a response (for a non-INVITE transaction only its status line is
+ * read: the rest is the TU's to get right) or comes out of turn; MS_ENOENT when the transaction
  * already failed (nothing is sent; a final response still releases the
  * handle); a negative code when the transport refused it at once (the
  * machine runs on as if it had been sent, and retries where the RFC
