@@ -108,9 +108,15 @@ static int copy(struct ms_buf *b, const char *name, struct ms_str value, struct 
 		return rc;
 	ms_buf_add(b, name, n);
 	ms_buf_addz(b, ": ");
-	for (size_t i = 0; i < value.len; i++)
-		if (value.s[i] != '\r' && value.s[i] != '\n')
-			b->data[b->len++] = value.s[i];
+	/* Runs between line ends are copied whole: most values have none. */
+	const char *p = value.s, *end = value.s + value.len;
+	while (p < end) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		const char *stop = cr ? cr : end;
+		ms_buf_add(b, p, (size_t)(stop - p));
+		for (p = stop; p < end && (*p == '\r' || *p == '\n'); p++)
+			;
+	}
 	if (tag.len) {
 		ms_buf_addz(b, ";tag=");
 		ms_buf_adds(b, tag);
