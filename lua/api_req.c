@@ -53,29 +53,10 @@ static void push_str(lua_State *L, struct ms_str s)
 	lua_pushlstring(L, s.s ? s.s : "", s.len);
 }
 
-static int req_method(lua_State *L)
-{
-	push_str(L, msg_of(L)->method_s);
-	return 1;
-}
-
 static int req_text(lua_State *L)
 {
 	struct ms_msg *m = msg_of(L);
 	lua_pushlstring(L, m->buf, m->len);
-	return 1;
-}
-
-static int req_body(lua_State *L)
-{
-	push_str(L, msg_of(L)->body);
-	return 1;
-}
-
-static int req_in_dialog(lua_State *L)
-{
-	const struct ms_nameaddr *to = ms_msg_to(msg_of(L));
-	lua_pushboolean(L, to && to->tag.len > 0);
 	return 1;
 }
 
@@ -133,30 +114,49 @@ static int req_source(lua_State *L)
 	return 1;
 }
 
-/* A URI as a table: scheme, user, host, port, params, headers, text. */
-static void push_uri(lua_State *L, const struct ms_uri *u)
+/* The keys of the tables built here, interned once: they are upvalues of
+ * the closures that build the tables (req_field, uri_parse, the URI
+ * __index; push_builder makes them), after the URI metatable. A
+ * lua_setfield with a C string would hash and look its key up again at
+ * every call. */
+enum key { K_MT = 1, K_TEXT, K_SCHEME, K_USER, K_HOST, K_PORT, K_PARAMS, K_HEADERS, K_URI, K_TAG, K_DISPLAY };
+
+/* In the order of enum key, from K_TEXT. */
+static const char *const key_names[] = { "text",   "scheme",  "user", "host", "port",
+					 "params", "headers", "uri",  "tag",  "display" };
+
+#define NKEYS (sizeof key_names / sizeof key_names[0])
+_Static_assert(K_TEXT + NKEYS - 1 == K_DISPLAY, "a name for each key");
+
+/* The function f as a closure with the URI metatable and the keys. */
+static void push_builder(lua_State *L, lua_CFunction f)
 {
-	lua_createtable(L, 0, 8);
-	push_str(L, u->text);
-	lua_setfield(L, -2, "text");
-	push_str(L, u->scheme_s);
-	lua_setfield(L, -2, "scheme");
-	if (u->user.len || u->scheme == MS_URI_TEL) {
-		push_str(L, u->user);
-		lua_setfield(L, -2, "user");
-	}
-	if (u->host.len) {
-		push_str(L, u->host);
-		lua_setfield(L, -2, "host");
-	}
-	if (u->port) {
-		lua_pushinteger(L, u->port);
-		lua_setfield(L, -2, "port");
-	}
+	luaL_getmetatable(L, "moonsip.uri");
+	for (size_t i = 0; i < NKEYS; i++)
+		lua_pushstring(L, key_names[i]);
+	lua_pushcclosure(L, f, 1 + (int)NKEYS);
+}
+
+static void push_key(lua_State *L, enum key k)
+{
+	lua_pushvalue(L, lua_upvalueindex(k));
+}
+
+/* t[k] = s, t on top of the stack. */
+static void set_str(lua_State *L, enum key k, struct ms_str s)
+{
+	push_key(L, k);
+	push_str(L, s);
+	lua_rawset(L, -3);
+}
+
+/* A URI's params, name to value (true for a name alone). */
+static void push_params(lua_State *L, struct ms_str params)
+{
 	lua_newtable(L);
 	size_t pos = 0;
 	struct ms_str name, value;
-	while (ms_param_next(u->params, &pos, &name, &value)) {
+	while (ms_param_next(params, &pos, &name, &value)) {
 		push_str(L, name);
 		if (value.s)
 			push_str(L, value);
@@ -164,11 +164,59 @@ static void push_uri(lua_State *L, const struct ms_uri *u)
 			lua_pushboolean(L, 1);
 		lua_rawset(L, -3);
 	}
-	lua_setfield(L, -2, "params");
-	if (u->headers.len) {
-		push_str(L, u->headers);
-		lua_setfield(L, -2, "headers");
+}
+
+/* A URI as a table with the URI metatable: scheme, user, host, port,
+ * params, headers, text. A URI without params gets its (empty) params
+ * table from the metatable's __index when it is first read (uri_index):
+ * most are never read, and a table less is an allocation and a part of a
+ * GC step less. The hash part is sized for the fields there are. */
+static void push_uri(lua_State *L, const struct ms_uri *u)
+{
+	bool user = u->user.len || u->scheme == MS_URI_TEL;
+	int n = 2 + user + (u->host.len > 0) + (u->port > 0) + (u->params.len > 0) + (u->headers.len > 0);
+	lua_createtable(L, 0, n);
+	set_str(L, K_TEXT, u->text);
+	set_str(L, K_SCHEME, u->scheme_s);
+	if (user)
+		set_str(L, K_USER, u->user);
+	if (u->host.len)
+		set_str(L, K_HOST, u->host);
+	if (u->port) {
+		push_key(L, K_PORT);
+		lua_pushinteger(L, u->port);
+		lua_rawset(L, -3);
 	}
+	if (u->params.len) {
+		push_key(L, K_PARAMS);
+		push_params(L, u->params);
+		lua_rawset(L, -3);
+	}
+	if (u->headers.len)
+		set_str(L, K_HEADERS, u->headers);
+	push_key(L, K_MT);
+	lua_setmetatable(L, -2);
+}
+
+/* The URI metatable's __index: uri.params of a URI made without them (see
+ * push_uri) is a new empty table, kept in the URI, so that a second read
+ * gives the same table and a script's uri.params.x = y stays. Anything
+ * else is looked up in the metatable (uri:tostring()). Only normal
+ * indexing sees the lazy params: pairs(uri), next and rawget(uri,
+ * "params") do not find them before the first uri.params; and a script
+ * that sets uri.params = nil reads a new empty table after, not nil. */
+static int uri_index(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TTABLE && lua_rawequal(L, 2, lua_upvalueindex(K_PARAMS))) {
+		lua_newtable(L);
+		push_key(L, K_PARAMS);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, 1);
+		return 1;
+	}
+	lua_pushvalue(L, 2);
+	lua_rawget(L, lua_upvalueindex(K_MT));
+	return 1;
 }
 
 static int uri_parse(lua_State *L)
@@ -186,26 +234,24 @@ static int uri_parse(lua_State *L)
 	return 1;
 }
 
-static int req_party(lua_State *L)
+/* req.from, req.to: { uri, tag, display }, or nothing. */
+static int push_party(lua_State *L, const struct ms_nameaddr *na)
 {
-	struct ms_msg *m = msg_of(L);
-	const char *which = luaL_checkstring(L, 2);
-	const struct ms_nameaddr *na = !strcmp(which, "from") ? ms_msg_from(m) : ms_msg_to(m);
 	if (!na)
 		return 0;
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 1 + (na->tag.len > 0) + (na->display.len > 0));
+	push_key(L, K_URI);
 	push_uri(L, &na->uri);
-	lua_setfield(L, -2, "uri");
-	if (na->tag.len) {
-		push_str(L, na->tag);
-		lua_setfield(L, -2, "tag");
-	}
+	lua_rawset(L, -3);
+	if (na->tag.len)
+		set_str(L, K_TAG, na->tag);
 	if (na->display.len) {
 		char *d = ms__malloc(na->display.len + 1);
 		if (d) {
+			push_key(L, K_DISPLAY);
 			lua_pushlstring(L, d, ms_display_decode(na->display, d));
 			ms__free(d);
-			lua_setfield(L, -2, "display");
+			lua_rawset(L, -3);
 		}
 	}
 	return 1;
@@ -428,58 +474,117 @@ static int req_reply_stateless(lua_State *L)
 	return reply(L, true);
 }
 
-/* Keeps the value on top as field 'key' of the request's cache (its
- * environment table, made on first use). */
-static void cache(lua_State *L, struct ms_lua_req *r, const char *key)
+/* Keeps the value on top as the field named by the key (at 2) in the
+ * request's cache: its environment table, made on first use with room for
+ * the four table fields. */
+static void cache(lua_State *L, struct ms_lua_req *r)
 {
 	if (!r->cached) {
-		lua_newtable(L);
+		lua_createtable(L, 0, 4);
 		lua_setfenv(L, 1);
 		r->cached = true;
 	}
 	lua_getfenv(L, 1);
-	lua_pushvalue(L, -2);
-	lua_setfield(L, -2, key);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, -3);
+	lua_rawset(L, -3);
 	lua_pop(L, 1);
 }
 
-/* A URI table gets the Uri metatable (the field function's upvalue). */
-static void uri_mt(lua_State *L, int idx)
+/* The fields of a request. */
+enum field {
+	F_NONE,
+	F_METHOD,
+	F_CALL_ID,
+	F_CSEQ,
+	F_BODY,
+	F_STATUS,
+	F_REASON,
+	F_IN_DIALOG,
+	F_URI, /* the table fields from here on */
+	F_FROM,
+	F_TO,
+	F_SOURCE,
+};
+
+static const char *const field_names[] = {
+	[F_METHOD] = "method", [F_CALL_ID] = "call_id", [F_CSEQ] = "cseq",           [F_BODY] = "body",
+	[F_STATUS] = "status", [F_REASON] = "reason",   [F_IN_DIALOG] = "in_dialog", [F_URI] = "uri",
+	[F_FROM] = "from",     [F_TO] = "to",           [F_SOURCE] = "source",
+};
+
+/* The field a key names: its first letter (and length) leave one name to
+ * compare, instead of a strcmp with each name in turn. */
+static enum field field_of(const char *k, size_t len)
 {
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_setmetatable(L, idx < 0 ? idx - 1 : idx);
+	enum field f;
+	switch (k[0]) {
+	case 'm': f = F_METHOD; break;
+	case 'c': f = len == 4 ? F_CSEQ : F_CALL_ID; break;
+	case 'b': f = F_BODY; break;
+	case 's': f = len > 1 && k[1] == 't' ? F_STATUS : F_SOURCE; break;
+	case 'r': f = F_REASON; break;
+	case 'i': f = F_IN_DIALOG; break;
+	case 'u': f = F_URI; break;
+	case 'f': f = F_FROM; break;
+	case 't': f = F_TO; break;
+	default: return F_NONE;
+	}
+	return len == strlen(field_names[f]) && !memcmp(k, field_names[f], len) ? f : F_NONE;
 }
 
 /* Fields that make tables, parsed once and cached. */
-static int table_field(lua_State *L, struct ms_lua_req *r, const char *k)
+static int table_field(lua_State *L, struct ms_lua_req *r, struct ms_msg *m, enum field f)
 {
 	if (r->cached) {
 		lua_getfenv(L, 1);
-		lua_getfield(L, -1, k);
+		lua_pushvalue(L, 2);
+		lua_rawget(L, -2);
 		if (!lua_isnil(L, -1))
 			return 1;
 		lua_pop(L, 2);
 	}
-	if (!strcmp(k, "uri")) {
-		struct ms_msg *m = msg_of(L);
+	if (f == F_URI) {
 		const struct ms_uri *u = ms_msg_ruri(m);
 		if (!u)
 			return 0;
 		push_uri(L, u);
-		uri_mt(L, -1);
-	} else if (!strcmp(k, "from") || !strcmp(k, "to")) {
-		if (!req_party(L))
-			return 0;
-		lua_getfield(L, -1, "uri");
-		uri_mt(L, -1);
-		lua_pop(L, 1);
-	} else if (!strcmp(k, "source")) {
+	} else if (f == F_SOURCE) {
 		req_source(L);
-	} else {
+	} else if (!push_party(L, f == F_FROM ? ms_msg_from(m) : ms_msg_to(m))) {
 		return 0;
 	}
-	cache(L, r, k);
+	cache(L, r);
 	return 1;
+}
+
+static int scalar_field(lua_State *L, struct ms_msg *m, enum field f)
+{
+	switch (f) {
+	case F_METHOD: push_str(L, m->method_s); return 1;
+	case F_CALL_ID: {
+		const struct ms_str *id = ms_msg_call_id(m);
+		push_str(L, id ? *id : MS_STR_NULL);
+		return 1;
+	}
+	case F_CSEQ: lua_pushnumber(L, ms_msg_cseq(m)->num); return 1;
+	case F_BODY: push_str(L, m->body); return 1;
+	case F_STATUS:
+	case F_REASON:
+		if (m->is_request)
+			return 0;
+		if (f == F_STATUS)
+			lua_pushinteger(L, m->status);
+		else
+			push_str(L, m->reason);
+		return 1;
+	case F_IN_DIALOG: {
+		const struct ms_nameaddr *to = ms_msg_to(m);
+		lua_pushboolean(L, to && to->tag.len > 0);
+		return 1;
+	}
+	default: return 0;
+	}
 }
 
 /* req.<field>: one C call, no table per request (the prelude's __index
@@ -487,37 +592,16 @@ static int table_field(lua_State *L, struct ms_lua_req *r, const char *k)
 static int req_field(lua_State *L)
 {
 	struct ms_lua_req *r = ms__lua_check_req(L, 1);
-	const char *k = lua_tostring(L, 2);
+	size_t len;
+	const char *k = lua_tolstring(L, 2, &len);
 	if (!k)
 		return 0;
-	msg_of_req(L, r); /* every field ends with the handler, cached ones too */
-	if (!strcmp(k, "method"))
-		return req_method(L);
-	if (!strcmp(k, "call_id")) {
-		const struct ms_str *id = ms_msg_call_id(msg_of(L));
-		push_str(L, id ? *id : MS_STR_NULL);
-		return 1;
-	}
-	if (!strcmp(k, "cseq")) {
-		const struct ms_cseq *c = ms_msg_cseq(msg_of(L));
-		lua_pushnumber(L, c->num);
-		return 1;
-	}
-	if (!strcmp(k, "body"))
-		return req_body(L);
-	if (!strcmp(k, "status") || !strcmp(k, "reason")) {
-		struct ms_msg *m = msg_of(L);
-		if (m->is_request)
-			return 0;
-		if (k[0] == 's')
-			lua_pushinteger(L, m->status);
-		else
-			push_str(L, m->reason);
-		return 1;
-	}
-	if (!strcmp(k, "in_dialog"))
-		return req_in_dialog(L);
-	return table_field(L, r, k);
+	/* every field ends with the handler, cached ones too */
+	struct ms_msg *m = ms__lua_req_view(L, r);
+	enum field f = field_of(k, len);
+	if (f >= F_URI)
+		return table_field(L, r, m, f);
+	return scalar_field(L, m, f);
 }
 
 /* req:header(name) and req:headers(name) check their argument here. */
@@ -560,7 +644,8 @@ static int uri_tostring(lua_State *L)
 	return 1;
 }
 
-/* The metatable of URI tables: tostring(uri) and uri:tostring(). */
+/* The metatable of URI tables: tostring(uri), uri:tostring() and the
+ * params of a URI without them (uri_index). Pushes it. */
 static void open_uri_mt(lua_State *L)
 {
 	if (!luaL_newmetatable(L, "moonsip.uri"))
@@ -569,7 +654,7 @@ static void open_uri_mt(lua_State *L)
 	lua_setfield(L, -2, "__tostring");
 	lua_pushcfunction(L, uri_tostring);
 	lua_setfield(L, -2, "tostring");
-	lua_pushvalue(L, -1);
+	push_builder(L, uri_index);
 	lua_setfield(L, -2, "__index");
 }
 
@@ -586,10 +671,10 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 		{ "reply_stateless", req_reply_stateless },
 	};
 	(void)h;
-	lua_pushcfunction(L, uri_parse);
-	lua_setfield(L, -2, "uri_parse");
-	open_uri_mt(L);
+	open_uri_mt(L); /* first: the closures below keep it */
 	lua_setfield(L, -2, "uri_mt");
+	push_builder(L, uri_parse);
+	lua_setfield(L, -2, "uri_parse");
 	luaL_newmetatable(L, REQ_MT);
 	lua_pushcfunction(L, req_gc);
 	lua_setfield(L, -2, "__gc");
@@ -603,7 +688,6 @@ void ms__lua_open_req(lua_State *L, struct ms_lua_host *h)
 	}
 	ms__lua_edit_methods(L);
 	lua_setfield(L, -2, "req_methods");
-	luaL_getmetatable(L, "moonsip.uri");
-	lua_pushcclosure(L, req_field, 1);
+	push_builder(L, req_field);
 	lua_setfield(L, -2, "req_field");
 }

@@ -34,7 +34,6 @@
 
 #define TEST_MT "moonsip.test"
 #define BUF_MT "moonsip.test.buf"
-#define URI_MT "moonsip.uri"
 #define MAX_LOG_LINES 10000
 
 /* An answer or a log line, kept in C while the script runs: the callbacks
@@ -155,15 +154,10 @@ static void buf_check(lua_State *L, int rc, const char *what)
 
 /* URIs ------------------------------------------------------------------ */
 
-static int uri_text(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_getfield(L, 1, "text");
-	return 1;
-}
-
 /* moonsip.uri(s): the table a script's ms.uri gives, parsed by the host's
- * own function (kept as this closure's upvalue). */
+ * own function (kept as this closure's upvalue), which gives it the host's
+ * URI metatable (moonsip.uri: tostring, and the params of a URI without
+ * them made on first read). */
 static int uri(lua_State *L)
 {
 	size_t len;
@@ -176,8 +170,6 @@ static int uri(lua_State *L)
 	if (lua_isnil(L, -2))
 		return luaL_error(L, "bad URI '%s': %s", s, lua_tostring(L, -1));
 	lua_pop(L, 1);
-	luaL_getmetatable(L, URI_MT);
-	lua_setmetatable(L, -2);
 	return 1;
 }
 
@@ -759,15 +751,6 @@ LUALIB_API int luaopen_moonsip(lua_State *L)
 	luaL_register(L, NULL, methods);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
-	luaL_newmetatable(L, URI_MT);
-	lua_pushcfunction(L, uri_text);
-	lua_setfield(L, -2, "__tostring");
-	lua_newtable(L);
-	lua_pushcfunction(L, uri_text);
-	lua_setfield(L, -2, "tostring");
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
-
 	lua_createtable(L, 0, 3);
 	lua_pushcfunction(L, version);
 	lua_setfield(L, -2, "version");

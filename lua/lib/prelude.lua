@@ -11,7 +11,9 @@ local setmetatable, error, format = setmetatable, error, string.format
 
 -- A parsed URI: scheme, user, host, port (number or nil), params (a table,
 -- true for a parameter without a value), headers, text; tostring(u) and
--- u:tostring() give the text. Errors name what was wrong.
+-- u:tostring() give the text. Errors name what was wrong. The params of a
+-- URI without any are made by the metatable's __index when first read
+-- (lua/api_req.c): pairs(u) does not list them before.
 local Uri = core.uri_mt
 local function uri(s)
   if type(s) ~= "string" then
