@@ -11,6 +11,7 @@
  * The rest is the message. A fresh stack per input: nothing carries over,
  * and LeakSanitizer sees every transaction freed with it. */
 #include <ev.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack/stack_private.h"
