@@ -1,5 +1,6 @@
 /* Digest authentication (RFC 7616, RFC 8760, RFC 3261 §22): the RFCs'
  * worked examples, both sides against each other, and stateless nonces. */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "auth/nonce_counts.h"
@@ -347,6 +348,46 @@ TEST(digest_quoted_pairs)
 	ms_buf_free(&b);
 }
 
+/* Inputs longer than the buffer hashes are gathered in (256 bytes), with
+ * a quoted-pair across its end and parts that do not fit in it at all:
+ * the responses are Python's hashlib's. */
+TEST(digest_long_quoted_values)
+{
+	/* HA1 and ':' take 33 bytes, so the escaped '"' of the nonce is the
+	 * buffer's 256th byte; the cnonce (300 bytes) fills it again; the
+	 * body (1000 bytes, hashed for auth-int) goes past it. */
+	char nonce[260], cnonce[310], body[1001], value[1400];
+	memset(nonce, 'n', 222);
+	memcpy(nonce + 222, "\\\"", 2);
+	memset(nonce + 224, 'm', 20);
+	nonce[244] = 0;
+	memset(cnonce, 'c', 150);
+	memcpy(cnonce + 150, "\\\\", 2);
+	memset(cnonce + 152, 'd', 149);
+	cnonce[301] = 0;
+	memset(body, 'b', 1000);
+	body[1000] = 0;
+	static const struct {
+		const char *qop, *response;
+	} cases[] = {
+		{ "auth", "c0ce20b8f185cf27242b2231f1019917" },
+		{ "auth-int", "456f4a8d76e7edec554ab2b94e0b6cc4" },
+	};
+	struct ms_digest_request req = { .method = S("REGISTER"), .uri = S("sip:x"), .body = S(body) };
+	char ha1[MS_DIGEST_HEX_SIZE];
+	ASSERT_INT(ms_digest_ha1(MS_DIGEST_MD5, S("alice"), S("r"), S("pw"), ha1), 0);
+	ASSERT(!strcmp(ha1, "ab3fa3c991764b61d9f39c0217daf918"));
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(value, sizeof value,
+			 "Digest username=\"alice\", realm=\"r\", nonce=\"%s\", uri=\"sip:x\", "
+			 "response=\"%s\", qop=%s, nc=00000001, cnonce=\"%s\"",
+			 nonce, cases[i].response, cases[i].qop, cnonce);
+		struct ms_auth cred;
+		parse(&cred, value);
+		ASSERT_INT(ms_digest_verify(&cred, &req, S(ha1)), MS_DIGEST_OK);
+	}
+}
+
 TEST(digest_verify_malformed)
 {
 	char ha1[MS_DIGEST_HEX_SIZE];
@@ -689,4 +730,83 @@ TEST(digest_nonce_mac_is_hmac_sha256)
 	ASSERT(ms_digest_nonce_check(S("0123456789abcdef0123456789abcdef"), S("example.org"),
 				     S("000000006553f100010203040506070871a9bdd9a2667d84466bb35d72d2f15a"),
 				     1700000010, 300, &issued) != MS_DIGEST_NONCE_VALID);
+}
+
+/* A thread keeps the keyed SHA-256 states of the last secret it made or
+ * checked a nonce with: another secret must replace them, and states
+ * made again must give the same MACs. */
+TEST(digest_nonce_secret_change)
+{
+	const int64_t t = 1700000000;
+	const struct ms_str a = SECRET, b = S("0123456789abcdef0123456789abcdeF");
+	const struct ms_str a31 = { secret, 31 }; /* a's first bytes, the key block zero-padded */
+	char na[MS_DIGEST_NONCE_SIZE], nb[MS_DIGEST_NONCE_SIZE];
+	ASSERT_INT(ms_digest_nonce_make(a, S("example.com"), t, na), 0);
+	ASSERT_INT(ms_digest_nonce_check(a, S("example.com"), S(na), t, 300, NULL), MS_DIGEST_NONCE_VALID);
+	ASSERT_INT(ms_digest_nonce_check(b, S("example.com"), S(na), t, 300, NULL), MS_DIGEST_NONCE_FORGED);
+	ASSERT_INT(ms_digest_nonce_make(b, S("example.com"), t, nb), 0);
+	ASSERT_INT(ms_digest_nonce_check(b, S("example.com"), S(nb), t, 300, NULL), MS_DIGEST_NONCE_VALID);
+	ASSERT_INT(ms_digest_nonce_check(a, S("example.com"), S(na), t, 300, NULL), MS_DIGEST_NONCE_VALID);
+	ASSERT_INT(ms_digest_nonce_check(a, S("example.com"), S(nb), t, 300, NULL), MS_DIGEST_NONCE_FORGED);
+	ASSERT_INT(ms_digest_nonce_check(a31, S("example.com"), S(na), t, 300, NULL), MS_DIGEST_NONCE_FORGED);
+	ASSERT_INT(ms_digest_nonce_check(b, S("example.com"), S(nb), t, 300, NULL), MS_DIGEST_NONCE_VALID);
+	/* Python's nonce (digest_nonce_mac_is_hmac_sha256) after the change */
+	ASSERT_INT(
+		ms_digest_nonce_check(a, S("example.com"),
+				      S("000000006553f100010203040506070871a9bdd9a2667d84466bb35d72d2f15a"),
+				      1700000010, 300, NULL),
+		MS_DIGEST_NONCE_VALID);
+
+	/* Secrets longer than a block are hashed into the key block: two that
+	 * differ in their last byte only are two keys. */
+	char la[100], lb[100], nl[MS_DIGEST_NONCE_SIZE];
+	memset(la, 'k', sizeof la);
+	memcpy(lb, la, sizeof lb);
+	lb[99] = 'K';
+	const struct ms_str sla = { la, sizeof la }, slb = { lb, sizeof lb };
+	ASSERT_INT(ms_digest_nonce_make(sla, S("example.com"), t, nl), 0);
+	ASSERT_INT(ms_digest_nonce_check(slb, S("example.com"), S(nl), t, 300, NULL), MS_DIGEST_NONCE_FORGED);
+	ASSERT_INT(ms_digest_nonce_check(sla, S("example.com"), S(nl), t, 300, NULL), MS_DIGEST_NONCE_VALID);
+	ASSERT_INT(ms_digest_nonce_check(a, S("example.com"), S(nl), t, 300, NULL), MS_DIGEST_NONCE_FORGED);
+	ASSERT_INT(ms_digest_nonce_check(a, S("example.com"), S(na), t, 300, NULL), MS_DIGEST_NONCE_VALID);
+}
+
+struct nonce_worker {
+	struct ms_str secret, other;
+	int bad; /* checks that did not come out as they should */
+};
+
+static void *nonce_work(void *p)
+{
+	struct nonce_worker *w = p;
+	char n[MS_DIGEST_NONCE_SIZE];
+	for (int i = 0; i < 200; i++) {
+		if (ms_digest_nonce_make(w->secret, S("example.com"), 1700000000, n) != 0 ||
+		    ms_digest_nonce_check(w->secret, S("example.com"), S(n), 1700000000, 300, NULL) !=
+			    MS_DIGEST_NONCE_VALID)
+			w->bad++;
+		if (i % 50 == 0 &&
+		    ms_digest_nonce_check(w->other, S("example.com"), S(n), 1700000000, 300, NULL) !=
+			    MS_DIGEST_NONCE_FORGED)
+			w->bad++;
+	}
+	return NULL;
+}
+
+/* Threads with secrets of their own, at once: each thread's states are
+ * its own (and freed when it ends: the ASan build finds a leak if not). */
+TEST(digest_nonce_threads)
+{
+	struct nonce_worker w[3] = {
+		{ SECRET, S("0123456789abcdef0123456789abcdeF"), 0 },
+		{ S("0123456789abcdef0123456789abcdeF"), SECRET, 0 },
+		{ S("another secret of the server's"), SECRET, 0 },
+	};
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		ASSERT_INT(pthread_create(&th[i], NULL, nonce_work, &w[i]), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_INT(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_INT(w[i].bad, 0);
 }
