@@ -254,7 +254,10 @@ bool ms__digest_plain(struct ms_str s)
 int ms__digest_add_quoted(struct ms_buf *b, const char *prefix, const char *name, struct ms_str v,
 			  bool escape)
 {
-	int rc = ms_buf_printf(b, "%s%s=\"", prefix, name);
+	/* Pieces, not a printf: this runs for every challenge. */
+	int rc = ms_buf_addz(b, prefix);
+	rc = rc ? rc : ms_buf_addz(b, name);
+	rc = rc ? rc : ms_buf_add(b, "=\"", 2);
 	size_t i = 0, run = 0;
 	while (!rc && i < v.len) {
 		/* a run of characters that need no backslash, then one that does */

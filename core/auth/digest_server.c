@@ -107,8 +107,11 @@ int ms_digest_challenge_build(struct ms_buf *out, const struct ms_digest_challen
 	size_t len = out->len;
 	int rc = ms__digest_add_quoted(out, "Digest ", "realm", c->realm, true);
 	if (!rc)
-		rc = ms_buf_printf(out, ", qop=\"%s\", algorithm=%s", c->auth_int ? "auth,auth-int" : "auth",
-				   alg);
+		rc = ms_buf_addz(out,
+				 c->auth_int ? ", qop=\"auth,auth-int\", algorithm="
+					     : ", qop=\"auth\", algorithm=");
+	if (!rc)
+		rc = ms_buf_addz(out, alg);
 	if (!rc)
 		rc = ms__digest_add_quoted(out, ", ", "nonce", c->nonce, true);
 	if (!rc && c->opaque.s)
