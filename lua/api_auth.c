@@ -168,8 +168,10 @@ static int auth_check(lua_State *L)
 	if (!find_cred(r->m, proxy, realm, &cred))
 		return refuse(L, r, a, "", "no credentials for this realm", false);
 	char user[128];
-	snprintf(user, sizeof user, "%.*s", (int)(cred.username.len < 127 ? cred.username.len : 127),
-		 cred.username.s ? cred.username.s : "");
+	size_t ulen = cred.username.len < sizeof user - 1 ? cred.username.len : sizeof user - 1;
+	if (ulen)
+		memcpy(user, cred.username.s, ulen);
+	user[ulen] = 0;
 	enum ms_digest_alg alg;
 	if (ms_digest_alg_parse(cred.algorithm, &alg) < 0)
 		return refuse(L, r, a, user, "unsupported algorithm", false);
