@@ -175,12 +175,14 @@ TEST(registrar_star_expires_and_limits)
 	teardown(&f);
 }
 
+/* One device (RFC 5626): its instance and registration id. */
+static const char inst[] = "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=1";
+
 TEST(registrar_instance_replaces_its_own_binding_and_keeps_path)
 {
 	struct fx f;
 	setup(&f, NULL);
 	const struct ms_binding *b[8];
-	const char *inst = "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=1";
 	char extra[512];
 	snprintf(extra, sizeof extra,
 		 "Contact: <sip:alice@192.0.2.1>;%s\r\nPath: <sip:edge.example.net;lr>\r\n", inst);
@@ -224,7 +226,6 @@ TEST(registrar_instance_replaced_in_the_file)
 	struct fx f;
 	setup(&f, NULL);
 	const struct ms_binding *b[8];
-	const char *inst = "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=1";
 	char extra[512];
 	snprintf(extra, sizeof extra, "Contact: <sip:alice@192.0.2.1>;%s\r\n", inst);
 	ASSERT_INT(reg(&f, "c1", 1, extra).status, 200);
