@@ -16,6 +16,11 @@ bool ms__mem_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
+bool ms__has_crlf(const char *p, size_t n)
+{
+	return n && (memchr(p, '\r', n) || memchr(p, '\n', n));
+}
+
 size_t ms__u64_dec(char *out, unsigned long long v)
 {
 	char tmp[20];

@@ -27,6 +27,10 @@ static inline int ms__hexval(char c)
 
 bool ms__mem_ieq(const char *a, const char *b, size_t n);
 
+/* Whether n bytes at p hold a CR or an LF (p may be NULL when n is 0): a
+ * value that would break its header line. */
+bool ms__has_crlf(const char *p, size_t n);
+
 /* Writes v in decimal to out (at least 20 bytes, no NUL added) and returns
  * the length: for the hot paths that would otherwise call snprintf. */
 size_t ms__u64_dec(char *out, unsigned long long v);

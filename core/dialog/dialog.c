@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/str.h"
 #include "dialog/dialog_private.h"
 
 /* The typed views every message of a dialog must have. */
@@ -195,7 +196,7 @@ static bool contact_value_ok(struct ms_str v)
 	const char *why;
 	if (v.len == 0)
 		return true;
-	if (memchr(v.s, '\r', v.len) || memchr(v.s, '\n', v.len))
+	if (ms__has_crlf(v.s, v.len))
 		return false;
 	return ms_contact_parse(&c, v, &why) == 0 && !c.star;
 }

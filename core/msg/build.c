@@ -18,7 +18,7 @@ static bool is_token(struct ms_str s)
 
 static bool has_crlf(struct ms_str v)
 {
-	return v.len && (memchr(v.s, '\r', v.len) || memchr(v.s, '\n', v.len));
+	return ms__has_crlf(v.s, v.len);
 }
 
 /* Appends the slices all, or none when memory runs out. */

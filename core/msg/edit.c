@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/str.h"
 #include "moonsip/edit.h"
 
 enum op_kind {
@@ -52,7 +53,7 @@ static uint32_t offset(const struct ms_msg *m, const char *p)
 
 static bool has_crlf(struct ms_str v)
 {
-	return v.len && (memchr(v.s, '\r', v.len) || memchr(v.s, '\n', v.len));
+	return ms__has_crlf(v.s, v.len);
 }
 
 /* The index of an entry of the edited message, or -1 for a pointer from

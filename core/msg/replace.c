@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/str.h"
 #include "msg/msg_private.h"
 
 /* Where the text of the original lands in the copy: before the replaced
@@ -56,19 +57,21 @@ static void move_msg(struct ms_msg *m, const struct move *mv, const struct ms_hd
 
 int ms_msg_copy(struct ms_msg *dst, const struct ms_msg *src, const char *text)
 {
-	struct ms_hdr *block = dst->hdrs != dst->hdr_inline ? dst->hdrs : NULL;
-	if (src->nhdrs > MS_MSG_INLINE_HDRS && (!block || dst->cap < src->nhdrs)) {
-		ms__free(block);
-		dst->hdrs = dst->hdr_inline;
-		dst->cap = MS_MSG_INLINE_HDRS;
-		block = ms__malloc(src->nhdrs * sizeof *block);
-		if (!block)
+	/* dst keeps its entry array (inline, or a block it grew), grown
+	 * first when src has more entries than it holds. */
+	struct ms_hdr *hdrs = dst->hdrs;
+	unsigned cap = dst->cap;
+	if (src->nhdrs > cap) {
+		struct ms_hdr *grown = ms__malloc(src->nhdrs * sizeof *grown);
+		if (!grown)
 			return MS_ENOMEM;
+		if (hdrs != dst->hdr_inline)
+			ms__free(hdrs);
+		hdrs = grown;
+		cap = src->nhdrs;
 	}
-	unsigned cap = block ? (src->nhdrs > dst->cap ? src->nhdrs : dst->cap) : MS_MSG_INLINE_HDRS;
-	/* The fields before the inline entries, then the entries in use. */
-	memcpy(dst, src, offsetof(struct ms_msg, hdr_inline));
-	dst->hdrs = block ? block : dst->hdr_inline;
+	memcpy(dst, src, offsetof(struct ms_msg, hdr_inline)); /* all but the inline entries */
+	dst->hdrs = hdrs;
 	dst->cap = cap;
 	memcpy(dst->hdrs, src->hdrs, src->nhdrs * sizeof *src->hdrs);
 	struct move mv = {
@@ -78,15 +81,10 @@ int ms_msg_copy(struct ms_msg *dst, const struct ms_msg *src, const char *text)
 	return 0;
 }
 
-static bool has_crlf(struct ms_str v)
-{
-	return memchr(v.s, '\r', v.len) || memchr(v.s, '\n', v.len);
-}
-
 int ms__msg_replace_value(struct ms_msg *m, const struct ms_hdr *at, struct ms_str value, struct ms_buf *out)
 {
 	if (!at || at < m->hdrs || at >= m->hdrs + m->nhdrs || at->type == MS_HDR_CONTENT_LENGTH ||
-	    has_crlf(value))
+	    ms__has_crlf(value.s, value.len))
 		return MS_EINVAL;
 	struct ms_hdr *h = &m->hdrs[at - m->hdrs];
 	struct move mv = { .old = m->buf, .len = m->len, .cut_at = (size_t)(h->value.s - m->buf) };

@@ -252,11 +252,10 @@ int ms__reg_store_put(struct ms_registrar *r, const struct ms_binding *b, bool r
 	int rc = begin(r);
 	if (rc)
 		return rc;
-	/* No row to refresh (the file was changed under the server): made. */
-	rc = refresh ? put(r->update, b) : MS_ENOENT;
-	if (rc == 0 && sqlite3_changes(r->db) == 0)
-		rc = MS_ENOENT;
-	if (rc == MS_ENOENT)
+	/* A refresh that finds no row (the file was changed under the
+	 * server) makes it. */
+	rc = refresh ? put(r->update, b) : 0;
+	if (rc == 0 && (!refresh || sqlite3_changes(r->db) == 0))
 		rc = put(r->upsert, b);
 	if (rc == 0)
 		r->pending++;

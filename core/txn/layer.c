@@ -558,7 +558,7 @@ static bool in_turn(const struct ms__txn *t, unsigned status)
  * ACK is matched on. */
 static int keep_response(struct ms_stxn *st, struct ms_msg *m)
 {
-	const struct ms_nameaddr *to = st->t.kind == MS__STXN_INVITE ? ms_msg_to(m) : NULL;
+	const struct ms_nameaddr *to = ms_msg_to(m); /* none read for a non-INVITE */
 	int rc = ms__txn_keep(&st->t.aux, m->buf, m->len);
 	if (rc == 0)
 		st->resp_tag = to ? rebase(to->tag, m, st->t.aux.s) : MS_STR_NULL;
