@@ -131,11 +131,18 @@ static int refuse(lua_State *L, struct ms_lua_req *r, struct ms__auth *a, const 
 }
 
 /* The credentials for 'realm' among the request's Authorization (or
- * Proxy-Authorization) values. */
+ * Proxy-Authorization) values. The first is the message's cached view (the
+ * check parsed it already); a client rarely sends more than one. */
 static bool find_cred(struct ms_msg *m, bool proxy, struct ms_str realm, struct ms_auth *out)
 {
+	const struct ms_auth *first = ms_msg_authz(m, proxy);
+	if (first && ms_str_eq(first->realm, realm)) {
+		*out = *first;
+		return true;
+	}
 	enum ms_hdr_type t = proxy ? MS_HDR_PROXY_AUTHORIZATION : MS_HDR_AUTHORIZATION;
-	for (const struct ms_hdr *x = ms_msg_hdr(m, t); x; x = ms_msg_hdr_next(m, x)) {
+	const struct ms_hdr *x = ms_msg_hdr(m, t);
+	for (x = x ? ms_msg_hdr_next(m, x) : NULL; x; x = ms_msg_hdr_next(m, x)) {
 		const char *why;
 		if (ms_auth_parse(out, x->value, &why) == 0 && ms_str_eq(out->realm, realm))
 			return true;

@@ -81,6 +81,22 @@ const struct ms_contact *ms_msg_contact(struct ms_msg *m)
 	       ms_contact_parse(&m->contact, h->value, &why));
 }
 
+static const struct ms_auth *authz(struct ms_msg *m)
+{
+	CACHED(MS_MSG_HAVE_AUTHZ, MS_HDR_AUTHORIZATION, &m->authz, ms_auth_parse(&m->authz, h->value, &why));
+}
+
+static const struct ms_auth *proxy_authz(struct ms_msg *m)
+{
+	CACHED(MS_MSG_HAVE_PROXY_AUTHZ, MS_HDR_PROXY_AUTHORIZATION, &m->proxy_authz,
+	       ms_auth_parse(&m->proxy_authz, h->value, &why));
+}
+
+const struct ms_auth *ms_msg_authz(struct ms_msg *m, bool proxy)
+{
+	return proxy ? proxy_authz(m) : authz(m);
+}
+
 static int cached_uint(struct ms_msg *m, uint32_t bit, enum ms_hdr_type t, uint32_t max, uint32_t *slot,
 		       uint32_t *out)
 {

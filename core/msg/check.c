@@ -84,6 +84,8 @@ static int check_cached(struct ms_msg *m, enum ms_hdr_type t)
 	case MS_HDR_CONTACT: ok = ms_msg_contact(m) != NULL; break;
 	case MS_HDR_MAX_FORWARDS: ok = ms_msg_max_forwards(m, &u) == 0; break;
 	case MS_HDR_EXPIRES: ok = ms_msg_expires(m, &u) == 0; break;
+	case MS_HDR_AUTHORIZATION: ok = ms_msg_authz(m, false) != NULL; break;
+	case MS_HDR_PROXY_AUTHORIZATION: ok = ms_msg_authz(m, true) != NULL; break;
 	default: return 0;
 	}
 	return ok ? 1 : MS_EBADMSG;

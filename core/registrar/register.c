@@ -99,7 +99,11 @@ static int read_contacts(struct ms_registrar *r, struct ms_msg *req, struct ms__
 		struct want *x = &w[(*nw)++];
 		const char *why;
 		memset(x, 0, sizeof *x);
-		if (ms_contact_parse(&x->parsed, h->value, &why) < 0) {
+		/* the first is the message's view, parsed by the check already */
+		const struct ms_contact *first = x == w ? ms_msg_contact(req) : NULL;
+		if (first)
+			x->parsed = *first;
+		else if (ms_contact_parse(&x->parsed, h->value, &why) < 0) {
 			refuse(res, 400, "Bad Request: a Contact does not parse");
 			return 0;
 		}

@@ -66,6 +66,8 @@ enum {
 	MS_MSG_HAVE_CONTACT = 1u << 6,
 	MS_MSG_HAVE_MAXFWD = 1u << 7,
 	MS_MSG_HAVE_EXPIRES = 1u << 8,
+	MS_MSG_HAVE_AUTHZ = 1u << 9,
+	MS_MSG_HAVE_PROXY_AUTHZ = 1u << 10,
 };
 
 struct ms_msg {
@@ -105,6 +107,7 @@ struct ms_msg {
 	struct ms_contact contact; /* the first Contact */
 	uint32_t max_forwards;
 	uint32_t expires;
+	struct ms_auth authz, proxy_authz; /* the first Authorization, Proxy-Authorization */
 
 	struct ms_hdr hdr_inline[MS_MSG_INLINE_HDRS];
 };
@@ -155,6 +158,9 @@ MS_API const struct ms_nameaddr *ms_msg_to(struct ms_msg *m);
 MS_API const struct ms_cseq *ms_msg_cseq(struct ms_msg *m);
 MS_API const struct ms_str *ms_msg_call_id(struct ms_msg *m);
 MS_API const struct ms_contact *ms_msg_contact(struct ms_msg *m);
+/* The first Authorization value, or with 'proxy' the first
+ * Proxy-Authorization value. */
+MS_API const struct ms_auth *ms_msg_authz(struct ms_msg *m, bool proxy);
 /* Max-Forwards and Expires; MS_ENOENT when absent. */
 MS_API int ms_msg_max_forwards(struct ms_msg *m, uint32_t *out);
 MS_API int ms_msg_expires(struct ms_msg *m, uint32_t *out);

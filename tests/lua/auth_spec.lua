@@ -85,6 +85,19 @@ describe("digest authentication", function()
     assert.equals(200, register("alice", { Authorization = v2 }).status)
   end)
 
+  it("finds the credentials for its realm among those for other realms, first or not", function()
+    local other = 'Digest username="alice", realm="elsewhere.test", nonce="00", uri="sip:example.com",'
+      .. ' response="00000000000000000000000000000000", algorithm=MD5'
+    local ch = challenges(register("alice"))
+    local v = assert(ms.authorize(ch, creds("alice", "w0nder land")))
+    assert.equals(200, register("alice", { Authorization = { other, v } }).status)
+    v = assert(ms.authorize(ch, creds("alice", "w0nder land", { nc = 2 })))
+    assert.equals(200, register("alice", { Authorization = { v, other } }).status)
+    t:logs()
+    assert.equals(401, register("alice", { Authorization = other }).status)
+    assert.matches("no credentials for this realm", table.concat(t:logs(), "\n"))
+  end)
+
   it("refuses credentials made for another Request-URI", function()
     local ch = challenges(register("alice"))
     local v = assert(ms.authorize(ch, creds("alice", "w0nder land", { uri = "sip:other.example.com" })))

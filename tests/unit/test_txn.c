@@ -244,6 +244,39 @@ TEST(txn_siphash_vectors)
 	ms__sip_add(&s, msg, 3, false);
 	ms__sip_add(&s, msg + 3, 12, false);
 	ASSERT(ms__sip_end(&s) == 0xa129ca6149be45e5ull);
+	/* Whole words, and words after a part begun by an earlier call. */
+	static const struct {
+		size_t len;
+		uint64_t hash;
+	} v[] = { { 8, 0x93f5f5799a932462ull },
+		  { 16, 0x3f2acc7f57c29bdbull },
+		  { 63, 0x958a324ceb064572ull } };
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		for (size_t cut = 0; cut <= v[i].len; cut++) {
+			ms__sip_init(&s, key);
+			ms__sip_add(&s, msg, cut, false);
+			ms__sip_add(&s, msg + cut, v[i].len - cut, false);
+			ASSERT(ms__sip_end(&s) == v[i].hash);
+		}
+}
+
+TEST(txn_siphash_folds_ascii_letters_only)
+{
+	/* Folded, every printable ASCII octet, the letters' neighbours and
+	 * octets with the high bit set hash as their lower-case text does
+	 * (the value computed by a reference SipHash-2-4 in Python). */
+	uint64_t key[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+	unsigned char msg[104];
+	for (int i = 0; i < 95; i++)
+		msg[i] = (unsigned char)(0x20 + i);
+	memcpy(msg + 95, "\x80\xc1\xda\xdb\xff\x40\x5b\x41\x5a", 9);
+	for (size_t cut = 0; cut <= sizeof msg; cut++) {
+		struct ms__sip s;
+		ms__sip_init(&s, key);
+		ms__sip_add(&s, msg, cut, true);
+		ms__sip_add(&s, msg + cut, sizeof msg - cut, true);
+		ASSERT(ms__sip_end(&s) == 0x45ebe29f2a3bfddaull);
+	}
 }
 
 TEST(txn_transport_error_client_503)
