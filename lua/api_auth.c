@@ -7,6 +7,7 @@
  * so that guessing passwords is slow). */
 #include <lauxlib.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -406,6 +407,7 @@ void ms__lua_auth_free(struct ms_lua_host *h)
 			a->fail[i] = e->next;
 			ms__free(e);
 		}
+	OPENSSL_cleanse(a->secret, sizeof a->secret); /* it signs every nonce this server gives */
 	ms__free(a);
 	h->auth = NULL;
 }
