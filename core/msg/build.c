@@ -16,11 +16,6 @@ static bool is_token(struct ms_str s)
 	return s.len && ms__lex_token(&l, &tok) && ms__lex_eof(&l);
 }
 
-static bool has_crlf(struct ms_str v)
-{
-	return ms__has_crlf(v.s, v.len);
-}
-
 /* Appends the slices all, or none when memory runs out. */
 static int put(struct ms_buf *b, const struct ms_str *s, size_t n)
 {
@@ -73,7 +68,7 @@ int ms_build_status_line(struct ms_buf *b, unsigned code, struct ms_str reason)
 
 int ms_build_header(struct ms_buf *b, struct ms_str name, struct ms_str value)
 {
-	if (!is_token(name) || has_crlf(value))
+	if (!is_token(name) || ms__has_crlf(value.s, value.len))
 		return MS_EINVAL;
 	if (value.len == 0)
 		return PUT(b, name, MS_STR(":\r\n"));
@@ -83,7 +78,7 @@ int ms_build_header(struct ms_buf *b, struct ms_str name, struct ms_str value)
 int ms_build_end(struct ms_buf *b, struct ms_str body, struct ms_str content_type)
 {
 	char clen[20];
-	if (has_crlf(content_type))
+	if (ms__has_crlf(content_type.s, content_type.len))
 		return MS_EINVAL;
 	size_t start = b->len;
 	int rc = 0;

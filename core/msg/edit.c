@@ -51,11 +51,6 @@ static uint32_t offset(const struct ms_msg *m, const char *p)
 	return (uint32_t)(p - m->buf);
 }
 
-static bool has_crlf(struct ms_str v)
-{
-	return ms__has_crlf(v.s, v.len);
-}
-
 /* The index of an entry of the edited message, or -1 for a pointer from
  * elsewhere. Compared as integers: relational operators on pointers into
  * different objects are undefined. */
@@ -212,7 +207,7 @@ int ms_edit_remove_all(struct ms_edit *e, enum ms_hdr_type t)
 int ms_edit_replace(struct ms_edit *e, const struct ms_hdr *h, struct ms_str value)
 {
 	int i = entry_index(e, h);
-	if (i < 0 || h->type == MS_HDR_CONTENT_LENGTH || has_crlf(value))
+	if (i < 0 || h->type == MS_HDR_CONTENT_LENGTH || ms__has_crlf(value.s, value.len))
 		return MS_EINVAL;
 	return replace(e, (unsigned)i, value);
 }
@@ -284,7 +279,7 @@ static void forget_ctype(struct ms_edit *e)
 int ms_edit_set_body(struct ms_edit *e, struct ms_str body, struct ms_str content_type)
 {
 	const struct ms_msg *m = e->msg;
-	if (has_crlf(content_type))
+	if (ms__has_crlf(content_type.s, content_type.len))
 		return MS_EINVAL;
 	/* Enough for the body, a Content-Type line and an op per entry, so
 	 * that nothing below can fail half way. */
